@@ -17,6 +17,7 @@ export default tseslint.config(
       "no-console": ["error", { allow: ["error"] }],
     },
   },
+  { files: ["src/main.ts"], rules: { "no-console": "off" } },
   {
     files: ["test/**", "hack/**", "bench/**", "examples/**"],
     rules: {

@@ -1,5 +1,8 @@
 // ESM throughout: @kubernetes/client-node ships only ESM, so jest runs with --experimental-vm-modules.
-const tsJest = ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", diagnostics: { ignoreCodes: [151002] } }];
+const tsJest = [
+  "ts-jest",
+  { useESM: true, tsconfig: "tsconfig.json", diagnostics: { ignoreCodes: [151002] } },
+];
 const common = {
   extensionsToTreatAsEsm: [".ts"],
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
@@ -8,15 +11,15 @@ const common = {
 };
 
 export default {
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     {
       ...common,
       displayName: "integration",
       testMatch: ["<rootDir>/test/integration/**/*.test.ts"],
-      globalSetup: "<rootDir>/test/integration/global-setup.ts",
-      globalTeardown: "<rootDir>/test/integration/global-teardown.ts",
-      testTimeout: 120000,
+      globalSetup: "<rootDir>/test/integration/global-setup.js",
+      globalTeardown: "<rootDir>/test/integration/global-teardown.js",
     },
   ],
 };

@@ -104,7 +104,10 @@ build_tool() {
   GOBIN="$dir/tmp" CGO_ENABLED=0 with_progress "$name $version" \
     go install -trimpath -ldflags "-s -w $ldflags" "$pkg@$version"
   mkdir -p "$dir/bin"
-  mv "$dir/tmp/$(basename "$pkg")" "$dir/bin/$name"
+  # go install names the binary after the package path, minus a /vN major-version suffix.
+  local built=("$dir"/tmp/*)
+  [[ ${#built[@]} == 1 && -x "${built[0]}" ]] || die "expected one binary from go install $pkg, found: ${built[*]}"
+  mv "${built[0]}" "$dir/bin/$name"
   rm -rf "$dir/tmp"
 }
 

@@ -42,8 +42,17 @@ interface Option {
 /** The single table behind parsing, --help and the README's configuration reference. */
 export const OPTIONS: readonly Option[] = [
   { flag: "kubeconfig", env: "KUBECONFIG", help: "kubeconfig file; in a pod the in-cluster config is used" },
-  { flag: "namespaces", env: "HOOKSTREAM_NAMESPACES", help: "comma-separated namespaces to watch (default: all)" },
-  { flag: "log-level", env: "HOOKSTREAM_LOG_LEVEL", default: "info", help: `one of ${LOG_LEVELS.join(", ")}` },
+  {
+    flag: "namespaces",
+    env: "HOOKSTREAM_NAMESPACES",
+    help: "comma-separated namespaces to watch (default: all)",
+  },
+  {
+    flag: "log-level",
+    env: "HOOKSTREAM_LOG_LEVEL",
+    default: "info",
+    help: `one of ${LOG_LEVELS.join(", ")}`,
+  },
   {
     flag: "health-addr",
     env: "HOOKSTREAM_HEALTH_ADDR",
@@ -56,7 +65,12 @@ export const OPTIONS: readonly Option[] = [
     default: "25s",
     help: "how long graceful shutdown may take before in-flight work is abandoned to redelivery",
   },
-  { flag: "nats-url", env: "NATS_URL", default: "nats://127.0.0.1:4222", help: "comma-separated NATS server URLs" },
+  {
+    flag: "nats-url",
+    env: "NATS_URL",
+    default: "nats://127.0.0.1:4222",
+    help: "comma-separated NATS server URLs",
+  },
   { flag: "nats-creds", env: "NATS_CREDS", help: "NATS credentials file (JWT and nkey seed)" },
   { flag: "nats-nkey", env: "NATS_NKEY", help: "file holding an NATS nkey seed" },
   { flag: "nats-user", env: "NATS_USER", help: "NATS user name" },
@@ -119,7 +133,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const [healthHost, healthPort] = parseHostPort(get("health-addr") ?? "", source("health-addr"));
   const shutdownTimeoutMs = parseDuration(get("shutdown-timeout") ?? "");
   if (shutdownTimeoutMs === undefined || shutdownTimeoutMs <= 0) {
-    throw new ConfigError(`${source("shutdown-timeout")}: "${get("shutdown-timeout")}" is not a positive duration like 25s`);
+    throw new ConfigError(
+      `${source("shutdown-timeout")}: "${get("shutdown-timeout")}" is not a positive duration like 25s`,
+    );
   }
   const servers = splitList(get("nats-url"));
   if (servers.length === 0) throw new ConfigError(`${source("nats-url")}: at least one NATS URL is needed`);
@@ -138,9 +154,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   if ((user === undefined) !== (password === undefined)) {
     throw new ConfigError("--nats-user and --nats-password go together: give both or neither");
   }
-  const authKinds = [get("nats-creds"), get("nats-nkey"), user, get("nats-token")].filter((v) => v !== undefined);
+  const authKinds = [get("nats-creds"), get("nats-nkey"), user, get("nats-token")].filter(
+    (v) => v !== undefined,
+  );
   if (authKinds.length > 1) {
-    throw new ConfigError("give at most one NATS authentication: --nats-creds, --nats-nkey, --nats-user or --nats-token");
+    throw new ConfigError(
+      "give at most one NATS authentication: --nats-creds, --nats-nkey, --nats-user or --nats-token",
+    );
   }
 
   return {
@@ -174,7 +194,8 @@ function splitList(value: string | undefined): string[] {
 function parseHostPort(value: string, source: string): [string, number] {
   const match = /^(\[[0-9a-fA-F:]+\]|[^:\s]*):(\d{1,5})$/.exec(value);
   const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new ConfigError(`${source}: "${value}" is not host:port like 0.0.0.0:8080`);
+  if (!match || port > 65535)
+    throw new ConfigError(`${source}: "${value}" is not host:port like 0.0.0.0:8080`);
   const host = (match[1] ?? "").replace(/^\[|\]$/g, "");
   return [host === "" ? "0.0.0.0" : host, port];
 }

@@ -5,7 +5,9 @@ import { createLogger } from "./observability/logger.js";
 import { startOperator } from "./run.js";
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -21,7 +23,10 @@ async function run(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(cfg.logLevel);
-  log.info({ version: version(), namespaces: cfg.namespaces.length ? cfg.namespaces : "all" }, "starting hookstream");
+  log.info(
+    { version: version(), namespaces: cfg.namespaces.length ? cfg.namespaces : "all" },
+    "starting hookstream",
+  );
   let operator;
   try {
     operator = await startOperator(cfg, log);

@@ -37,7 +37,10 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
   try {
     const kc = loadKubeConfig(cfg.kubeconfig);
     const version = await kc.makeApiClient(VersionApi).getCode();
-    log.info({ server: kc.getCurrentCluster()?.server, version: version.gitVersion }, "connected to Kubernetes");
+    log.info(
+      { server: kc.getCurrentCluster()?.server, version: version.gitVersion },
+      "connected to Kubernetes",
+    );
 
     let nc: NatsConnection;
     try {

@@ -23,7 +23,10 @@ export function natsOptions(cfg: NatsConfig, name: string): ConnectionOptions {
     pingInterval: 20_000,
   };
   if (cfg.credsFile) opts.authenticator = credsAuthenticator(readFileSync(cfg.credsFile));
-  if (cfg.nkeySeedFile) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(cfg.nkeySeedFile, "utf8").trim()));
+  if (cfg.nkeySeedFile)
+    opts.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode(readFileSync(cfg.nkeySeedFile, "utf8").trim()),
+    );
   if (cfg.user !== undefined) {
     opts.user = cfg.user;
     opts.pass = cfg.password;

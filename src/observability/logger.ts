@@ -2,7 +2,15 @@ import { pino, type Logger, type LevelWithSilent } from "pino";
 
 export type { Logger };
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+export const LOG_LEVELS: readonly LevelWithSilent[] = [
+  "fatal",
+  "error",
+  "warn",
+  "info",
+  "debug",
+  "trace",
+  "silent",
+];
 
 /**
  * Field paths pino replaces with "[redacted]" wherever they appear, so a careless `log.info({ secret })`

@@ -49,7 +49,7 @@ export async function startBed(log: (msg: string) => void = () => {}): Promise<T
     const started = Date.now();
     const [kube, nats] = await Promise.all([startKube(dir, bins), startNats(dir, bins.NATS_SERVER)]);
     stoppers.push(...kube.processes.map((p) => () => p.stop()), () => nats.process.stop());
-    const crds = await installCrds(kube.kubeconfig, join(REPO_ROOT, "crds"));
+    const crds = await installCrds(kube, join(REPO_ROOT, "crds"));
     log(`test bed up in ${Date.now() - started} ms: ${kube.url}, ${nats.url}, CRDs ${crds.join(", ")}`);
     return {
       dir,

@@ -1,57 +1,97 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  ApiextensionsV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-  type KubernetesObject,
-  type V1CustomResourceDefinition,
-} from "@kubernetes/client-node";
+import { Agent, request } from "undici";
 import { parseAllDocuments } from "yaml";
 
+/** The part of a manifest the bed needs to find its REST path. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+
 /** Every YAML document in a folder, in file-name order. */
-export function readManifests(dir: string): KubernetesObject[] {
+export function readManifests(dir: string): Manifest[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith(".yaml") || f.endsWith(".yml"))
     .sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as KubernetesObject))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), "utf8")).map((d) => d.toJS() as Manifest))
     .filter((o) => o && typeof o === "object");
 }
 
-/** Creates or replaces each object (server-side apply semantics are not needed for the bed). */
-export async function applyObjects(kubeconfig: string, objects: KubernetesObject[]): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const api = KubernetesObjectApi.makeApiClient(kc);
-  for (const obj of objects) {
-    try {
-      await api.create(obj);
-    } catch (err) {
-      if ((err as { code?: number }).code !== 409) throw err;
-      const existing = await api.read(obj as KubernetesObject & { metadata: { name: string } });
-      obj.metadata = { ...obj.metadata, resourceVersion: existing.metadata?.resourceVersion };
-      await api.replace(obj);
+const PLURALS: Record<string, string> = {
+  CustomResourceDefinition: "customresourcedefinitions",
+  Namespace: "namespaces",
+  Secret: "secrets",
+  WebhookSubscription: "webhooksubscriptions",
+};
+
+/**
+ * Server-side apply of raw manifests. Raw on purpose: client-node's typed serializer drops fields it
+ * has no model property for (x-kubernetes-preserve-unknown-fields, x-kubernetes-validations).
+ */
+export async function applyRaw(
+  kube: { url: string; token: string; caFile: string },
+  objects: Manifest[],
+): Promise<void> {
+  const dispatcher = new Agent({ connect: { ca: readFileSync(kube.caFile) } });
+  try {
+    for (const obj of objects) {
+      const plural = PLURALS[obj.kind];
+      if (!plural) throw new Error(`the bed cannot apply kind ${obj.kind}`);
+      const base = obj.apiVersion.includes("/") ? `/apis/${obj.apiVersion}` : `/api/${obj.apiVersion}`;
+      const ns = obj.metadata.namespace ? `/namespaces/${obj.metadata.namespace}` : "";
+      const path = `${base}${ns}/${plural}/${obj.metadata.name}?fieldManager=hookstream-testbed&force=true`;
+      const res = await request(`${kube.url}${path}`, {
+        method: "PATCH",
+        dispatcher,
+        headers: { authorization: `Bearer ${kube.token}`, "content-type": "application/apply-patch+yaml" },
+        body: JSON.stringify(obj),
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 300)
+        throw new Error(`apply ${obj.kind} ${obj.metadata.name}: ${res.statusCode} ${text}`);
     }
+  } finally {
+    await dispatcher.close();
   }
 }
 
-/** Applies crds/ and waits until each CRD is Established, so its resources can be used at once. */
-export async function installCrds(kubeconfig: string, dir: string, timeoutMs = 30_000): Promise<string[]> {
-  const crds = readManifests(dir) as V1CustomResourceDefinition[];
-  await applyObjects(kubeconfig, crds);
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const api = kc.makeApiClient(ApiextensionsV1Api);
-  const names = crds.map((c) => c.metadata?.name ?? "");
+interface CrdManifest extends Manifest {
+  spec: { group: string; names: { plural: string }; versions: { name: string; storage: boolean }[] };
+}
+
+/**
+ * Applies crds/ and waits until each CRD can be used. Established is not enough: the watch cache
+ * answers 429 while it initialises, and a list at resourceVersion=0 is served from that cache, so
+ * its success means watches work too.
+ */
+export async function installCrds(
+  kube: { url: string; token: string; caFile: string },
+  dir: string,
+  timeoutMs = 30_000,
+): Promise<string[]> {
+  const crds = readManifests(dir) as CrdManifest[];
+  await applyRaw(kube, crds);
+  const dispatcher = new Agent({ connect: { ca: readFileSync(kube.caFile) } });
   const deadline = Date.now() + timeoutMs;
-  for (const name of names) {
-    for (;;) {
-      const crd = await api.readCustomResourceDefinition({ name });
-      if (crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) break;
-      if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs} ms`);
-      await sleep(100);
+  try {
+    for (const crd of crds) {
+      const version = crd.spec.versions.find((v) => v.storage)?.name ?? "";
+      const url = `${kube.url}/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?resourceVersion=0&limit=1`;
+      for (;;) {
+        const res = await request(url, { dispatcher, headers: { authorization: `Bearer ${kube.token}` } });
+        await res.body.dump();
+        if (res.statusCode === 200) break;
+        if (Date.now() > deadline)
+          throw new Error(`CRD ${crd.metadata.name} not servable after ${timeoutMs} ms`);
+        await sleep(100);
+      }
     }
+  } finally {
+    await dispatcher.close();
   }
-  return names;
+  return crds.map((c) => c.metadata.name);
 }

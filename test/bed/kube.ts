@@ -73,6 +73,8 @@ export async function startKube(
     `--service-account-key-file=${join(kdir, "sa.pub")}`,
     `--service-account-signing-key-file=${join(kdir, "sa.key")}`,
     "--disable-admission-plugins=ServiceAccount",
+    // The loopback advertise address is fine for a bed but not for the kubernetes Service endpoints.
+    "--endpoint-reconciler-type=none",
     ...(opts.apiServerArgs ?? []),
   ]);
   processes.push(apiserver);

@@ -13,7 +13,11 @@ describe("loadConfig", () => {
   });
 
   it("prefers flags to the environment, and the environment to defaults", () => {
-    const env = { HOOKSTREAM_LOG_LEVEL: "warn", NATS_URL: "nats://a:1,nats://b:2", HOOKSTREAM_NAMESPACES: "x, y" };
+    const env = {
+      HOOKSTREAM_LOG_LEVEL: "warn",
+      NATS_URL: "nats://a:1,nats://b:2",
+      HOOKSTREAM_NAMESPACES: "x, y",
+    };
     expect(loadConfig([], env).logLevel).toBe("warn");
     expect(loadConfig(["--log-level", "debug"], env).logLevel).toBe("debug");
     expect(loadConfig([], env).nats.servers).toEqual(["nats://a:1", "nats://b:2"]);

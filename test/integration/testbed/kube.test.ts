@@ -42,7 +42,7 @@ describe("test bed: real kube-apiserver and etcd", () => {
             if (err) reject(err as Error);
           },
         )
-        .then((req) => gotModified.finally(() => req.abort()));
+        .then((req) => gotModified.finally(() => req.abort()).catch(() => {}));
     });
     // Give the watch a moment to be established before the create.
     await new Promise((r) => setTimeout(r, 300));

@@ -27,7 +27,7 @@ describe("test bed: real nats-server with JetStream", () => {
     const batch = await consumer.fetch({ max_messages: 5, expires: 2000 });
     const got: number[] = [];
     for await (const m of batch) {
-      got.push((m.json() as { i: number }).i);
+      got.push(m.json<{ i: number }>().i);
       await m.ackAck();
     }
     expect(got).toEqual([0, 1, 2, 3, 4]);
