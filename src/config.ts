@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { LevelWithSilent } from "pino";
 import { parseDuration } from "./api/duration.js";
@@ -13,6 +14,17 @@ export interface Config {
   healthPort: number;
   shutdownTimeoutMs: number;
   nats: NatsConfig;
+  /** Tenant subject policy file; undefined allows every namespace every subject. */
+  subjectPolicyFile: string | undefined;
+  leaderElection: {
+    enabled: boolean;
+    namespace: string;
+    name: string;
+    identity: string;
+  };
+  statusIntervalMs: number;
+  resyncMs: number;
+  watchSilenceMs: number;
 }
 
 export interface NatsConfig {
@@ -64,6 +76,52 @@ export const OPTIONS: readonly Option[] = [
     env: "HOOKSTREAM_SHUTDOWN_TIMEOUT",
     default: "25s",
     help: "how long graceful shutdown may take before in-flight work is abandoned to redelivery",
+  },
+  {
+    flag: "subject-policy",
+    env: "HOOKSTREAM_SUBJECT_POLICY",
+    help: "YAML file limiting which subject patterns each namespace may subscribe to (default: all allowed)",
+  },
+  {
+    flag: "leader-elect",
+    env: "HOOKSTREAM_LEADER_ELECT",
+    default: "true",
+    help: "elect a leader through a Lease so several replicas can run (true or false)",
+  },
+  {
+    flag: "leader-election-namespace",
+    env: "POD_NAMESPACE",
+    default: "default",
+    help: "namespace of the leader-election Lease",
+  },
+  {
+    flag: "leader-election-id",
+    env: "HOOKSTREAM_LEADER_ELECTION_ID",
+    default: "hookstream",
+    help: "name of the Lease",
+  },
+  {
+    flag: "identity",
+    env: "POD_NAME",
+    help: "this replica's name in the Lease (default: host name and PID)",
+  },
+  {
+    flag: "status-interval",
+    env: "HOOKSTREAM_STATUS_INTERVAL",
+    default: "5s",
+    help: "at most one status write per subscription per this interval",
+  },
+  {
+    flag: "resync-period",
+    env: "HOOKSTREAM_RESYNC_PERIOD",
+    default: "10m",
+    help: "every subscription is reconciled again this often",
+  },
+  {
+    flag: "watch-silence",
+    env: "HOOKSTREAM_WATCH_SILENCE",
+    default: "3m",
+    help: "a watch with no event or bookmark for this long is presumed dead and relisted",
   },
   {
     flag: "nats-url",
@@ -163,7 +221,32 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     );
   }
 
+  const duration = (flag: string, min: number): number => {
+    const value = get(flag) ?? "";
+    const ms = parseDuration(value);
+    if (ms === undefined || ms < min) {
+      throw new ConfigError(
+        `${source(flag)}: "${value}" is not a duration of at least ${min} ms, like 5s or 10m`,
+      );
+    }
+    return ms;
+  };
+  const leaderElect = get("leader-elect");
+  if (leaderElect !== "true" && leaderElect !== "false") {
+    throw new ConfigError(`${source("leader-elect")}: "${leaderElect}" is not true or false`);
+  }
+
   return {
+    subjectPolicyFile: get("subject-policy"),
+    leaderElection: {
+      enabled: leaderElect === "true",
+      namespace: get("leader-election-namespace") ?? "default",
+      name: get("leader-election-id") ?? "hookstream",
+      identity: get("identity") ?? `${hostname()}-${process.pid}`,
+    },
+    statusIntervalMs: duration("status-interval", 100),
+    resyncMs: duration("resync-period", 1000),
+    watchSilenceMs: duration("watch-silence", 1000),
     kubeconfig: get("kubeconfig"),
     namespaces: splitList(get("namespaces")),
     logLevel: logLevel as LevelWithSilent,

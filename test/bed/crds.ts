@@ -60,7 +60,11 @@ export async function applyRaw(
 }
 
 interface CrdManifest extends Manifest {
-  spec: { group: string; names: { plural: string }; versions: { name: string; storage: boolean }[] };
+  spec: {
+    group: string;
+    names: { plural: string; kind: string };
+    versions: { name: string; storage: boolean }[];
+  };
 }
 
 /**
@@ -89,6 +93,24 @@ export async function installCrds(
           throw new Error(`CRD ${crd.metadata.name} not servable after ${timeoutMs} ms`);
         await sleep(100);
       }
+      // The first create of a new kind takes the API server about 2 s; a dry-run create pays that
+      // here, once, instead of inside a timed test. It must be valid to reach that path.
+      const warm = await request(
+        `${kube.url}/apis/${crd.spec.group}/${version}/namespaces/default/${crd.spec.names.plural}?dryRun=All`,
+        {
+          method: "POST",
+          dispatcher,
+          headers: { authorization: `Bearer ${kube.token}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            apiVersion: `${crd.spec.group}/${version}`,
+            kind: crd.spec.names.kind,
+            metadata: { name: "testbed-warm-up" },
+            spec: { subjects: ["testbed.warmup"], endpoint: { url: "https://warm-up.example.com/" } },
+          }),
+        },
+      );
+      const text = await warm.body.text();
+      if (warm.statusCode >= 300) throw new Error(`warm-up create of ${crd.spec.names.kind}: ${text}`);
     }
   } finally {
     await dispatcher.close();

@@ -46,7 +46,16 @@ export async function startKube(
     ]);
     processes.push(etcd);
     const healthUrl = `${etcdUrl}/health`;
-    await waitUntil(etcd, "etcd /health", async () => (await request(healthUrl)).statusCode === 200);
+    const agent = new Agent();
+    try {
+      await waitUntil(etcd, "etcd /health", async () => {
+        const res = await request(healthUrl, { dispatcher: agent });
+        await res.body.dump();
+        return res.statusCode === 200;
+      });
+    } finally {
+      await agent.close();
+    }
   }
 
   const kdir = join(dir, name);

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { freePort, startProcess, waitUntil, type BedProcess } from "./process.js";
 
 export interface NatsBed {
@@ -38,10 +38,16 @@ export async function startNats(
     `testbed-${name}`,
   ]);
   const health = `http://127.0.0.1:${monitorPort}/healthz?js-enabled-only=true`;
-  await waitUntil(proc, "nats-server /healthz", async () => {
-    const res = await request(health);
-    await res.body.dump();
-    return res.statusCode === 200;
-  });
+  // A private agent, closed right after: pooled keep-alive sockets would hold the test runner open.
+  const agent = new Agent();
+  try {
+    await waitUntil(proc, "nats-server /healthz", async () => {
+      const res = await request(health, { dispatcher: agent });
+      await res.body.dump();
+      return res.statusCode === 200;
+    });
+  } finally {
+    await agent.close();
+  }
   return { url: `nats://127.0.0.1:${port}`, port, monitorPort, process: proc };
 }

@@ -46,7 +46,16 @@ export function startProcess(dir: string, name: string, cmd: string, args: strin
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");
-      const done = await Promise.race([exited.then(() => true), sleep(10_000).then(() => false)]);
+      // Unref'd: a pending grace timer must not keep the test runner alive after the process exited.
+      let timer: NodeJS.Timeout | undefined;
+      const done = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), 10_000);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
       if (!done) {
         child.kill("SIGKILL");
         await exited;
