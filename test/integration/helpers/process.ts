@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { REPO_ROOT } from "../../bed/binaries.js";
+import { bedEnv } from "../env.js";
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs `hookstream run` as its own process (for SIGKILL and leader tests), against the test bed. */
+export function spawnOperator(args: string[], env: Record<string, string> = {}): OperatorProcess {
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "src/main.ts",
+      "run",
+      "--kubeconfig",
+      bedEnv("HOOKSTREAM_TEST_KUBECONFIG"),
+      "--nats-url",
+      bedEnv("HOOKSTREAM_TEST_NATS_URL"),
+      "--health-addr",
+      "127.0.0.1:0",
+      ...args,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOOKSTREAM_LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+export async function killAndWait(
+  p: OperatorProcess,
+  signal: NodeJS.Signals = "SIGKILL",
+): Promise<number | null> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return p.child.exitCode;
+  p.child.kill(signal);
+  return p.exited;
+}
