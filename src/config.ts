@@ -2,6 +2,8 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { LevelWithSilent } from "pino";
 import { parseDuration } from "./api/duration.js";
+import { parseAllowList } from "./delivery/ssrf.js";
+import type { StreamSettings } from "./ingest/streams.js";
 import { LOG_LEVELS } from "./observability/logger.js";
 
 /** Everything `hookstream run` needs, resolved from flags, then environment, then defaults. */
@@ -25,6 +27,11 @@ export interface Config {
   statusIntervalMs: number;
   resyncMs: number;
   watchSilenceMs: number;
+  streams: StreamSettings;
+  handoffMs: number;
+  maxEventBytes: number;
+  /** CIDRs exempt from the SSRF guard. */
+  ssrfAllow: string[];
 }
 
 export interface NatsConfig {
@@ -122,6 +129,77 @@ export const OPTIONS: readonly Option[] = [
     env: "HOOKSTREAM_WATCH_SILENCE",
     default: "3m",
     help: "a watch with no event or bookmark for this long is presumed dead and relisted",
+  },
+  {
+    flag: "stream",
+    env: "HOOKSTREAM_STREAM",
+    default: "HOOKSTREAM_EVENTS",
+    help: "JetStream stream the events are published into",
+  },
+  {
+    flag: "stream-subjects",
+    env: "HOOKSTREAM_STREAM_SUBJECTS",
+    help: "comma-separated subjects: when set, hookstream creates (or updates) the stream with them; else the stream must exist",
+  },
+  {
+    flag: "stream-max-age",
+    env: "HOOKSTREAM_STREAM_MAX_AGE",
+    default: "72h",
+    help: "max age of events in a stream hookstream creates",
+  },
+  {
+    flag: "stream-retention",
+    env: "HOOKSTREAM_STREAM_RETENTION",
+    default: "limits",
+    help: "retention of a stream hookstream creates: limits or interest",
+  },
+  {
+    flag: "stream-replicas",
+    env: "HOOKSTREAM_STREAM_REPLICAS",
+    default: "1",
+    help: "replicas of the streams hookstream creates",
+  },
+  { flag: "consumer", env: "HOOKSTREAM_CONSUMER", default: "hookstream", help: "durable consumer name" },
+  {
+    flag: "retry-stream",
+    env: "HOOKSTREAM_RETRY_STREAM",
+    default: "HOOKSTREAM_RETRY",
+    help: "stream holding durable retry state",
+  },
+  {
+    flag: "retry-subject-prefix",
+    env: "HOOKSTREAM_RETRY_SUBJECT_PREFIX",
+    default: "_hookstream.retry",
+    help: "subject prefix of retry tasks (must not overlap the events stream's subjects)",
+  },
+  {
+    flag: "ack-wait",
+    env: "HOOKSTREAM_ACK_WAIT",
+    default: "30s",
+    help: "JetStream redelivers an event not acked within this",
+  },
+  {
+    flag: "max-ack-pending",
+    env: "HOOKSTREAM_MAX_ACK_PENDING",
+    default: "20000",
+    help: "events in flight at most",
+  },
+  {
+    flag: "handoff-after",
+    env: "HOOKSTREAM_HANDOFF_AFTER",
+    default: "2s",
+    help: "a delivery not done within this is handed to durable retry state so its event can be acked",
+  },
+  {
+    flag: "max-event-bytes",
+    env: "HOOKSTREAM_MAX_EVENT_BYTES",
+    default: "1048576",
+    help: "larger events are dead-lettered",
+  },
+  {
+    flag: "ssrf-allow-cidrs",
+    env: "HOOKSTREAM_SSRF_ALLOW_CIDRS",
+    help: "comma-separated CIDRs that endpoints may resolve to although private, loopback or link-local (default: none)",
   },
   {
     flag: "nats-url",
@@ -236,7 +314,41 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     throw new ConfigError(`${source("leader-elect")}: "${leaderElect}" is not true or false`);
   }
 
+  const integer = (flag: string, min: number, max: number): number => {
+    const value = get(flag) ?? "";
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw new ConfigError(`${source(flag)}: "${value}" is not a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+  const retention = get("stream-retention");
+  if (retention !== "limits" && retention !== "interest") {
+    throw new ConfigError(`${source("stream-retention")}: "${retention}" is not limits or interest`);
+  }
+  const ssrfAllow = splitList(get("ssrf-allow-cidrs"));
+  try {
+    parseAllowList(ssrfAllow);
+  } catch (err) {
+    throw new ConfigError(`${source("ssrf-allow-cidrs")}: ${(err as Error).message}`);
+  }
+
   return {
+    streams: {
+      stream: get("stream") ?? "HOOKSTREAM_EVENTS",
+      subjects: splitList(get("stream-subjects")),
+      maxAgeMs: duration("stream-max-age", 1000),
+      retention,
+      replicas: integer("stream-replicas", 1, 5),
+      consumer: get("consumer") ?? "hookstream",
+      ackWaitMs: duration("ack-wait", 1000),
+      maxAckPending: integer("max-ack-pending", 1, 1_000_000),
+      retryStream: get("retry-stream") ?? "HOOKSTREAM_RETRY",
+      retrySubjectPrefix: get("retry-subject-prefix") ?? "_hookstream.retry",
+    },
+    handoffMs: duration("handoff-after", 10),
+    maxEventBytes: integer("max-event-bytes", 1, 64 * 1024 * 1024),
+    ssrfAllow,
     subjectPolicyFile: get("subject-policy"),
     leaderElection: {
       enabled: leaderElect === "true",

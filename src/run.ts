@@ -7,7 +7,14 @@ import { KubeEventRecorder } from "./controller/events.js";
 import { loadKubeConfig } from "./controller/kubeconfig.js";
 import { LeaderElector } from "./controller/leader.js";
 import { ALLOW_ALL, parsePolicy } from "./controller/policy.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { HttpNotifier } from "./delivery/dispatcher.js";
+import { DeliveryPipeline } from "./delivery/pipeline.js";
+import { JetStreamRetryStore } from "./delivery/retry-store.js";
+import { parseAllowList } from "./delivery/ssrf.js";
 import { connectNats } from "./ingest/connect.js";
+import { IngestRunner } from "./ingest/runner.js";
+import { ensureStreams } from "./ingest/streams.js";
 import { startHealthServer, type HealthServer } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
 import { createRegistry, OperatorMetrics } from "./observability/metrics.js";
@@ -19,6 +26,7 @@ export interface RunningOperator {
   readonly health: HealthServer;
   readonly controller: SubscriptionController;
   readonly isLeader: () => boolean;
+  readonly pipeline: DeliveryPipeline;
   /** Stops everything in reverse order of start; resolves when all is flushed and closed. */
   stop(): Promise<void>;
 }
@@ -111,6 +119,42 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
     await ctl.start();
     log.info({ routes: ctl.table.current().size }, "caches synced; routing table built");
 
+    // Delivery: only the leader pulls and delivers; a standby keeps its caches and table warm.
+    const js = jetstream(nc);
+    await ensureStreams(await jetstreamManager(nc), cfg.streams);
+    const notifier = new HttpNotifier({ allowList: parseAllowList(cfg.ssrfAllow) });
+    const pipeline = new DeliveryPipeline(
+      ctl.table,
+      notifier,
+      new JetStreamRetryStore(nc, js, cfg.streams.retrySubjectPrefix, log),
+      outcomes,
+      {
+        attempt: (subscription, result, seconds) => {
+          metrics.attempts.inc({ subscription, result });
+          metrics.attemptSeconds.observe({ result }, seconds);
+        },
+        retryScheduled: (subscription) => metrics.retriesScheduled.inc({ subscription }),
+        deadLettered: (subscription, reason) => metrics.deadLetters.inc({ subscription, reason }),
+        filterError: (subscription) => metrics.filterErrors.inc({ subscription }),
+        breaker: (subscription, open) => metrics.breakerOpen.set({ subscription }, open ? 1 : 0),
+      },
+      log,
+      { handoffMs: cfg.handoffMs, maxEventBytes: cfg.maxEventBytes },
+      (key, message) => ctl.endpointDisabled(key, message),
+    );
+    ctl.onTable(() => pipeline.tableChanged());
+    const runner = new IngestRunner(
+      js,
+      cfg.streams,
+      pipeline,
+      {
+        pulled: (kind) => metrics.pulled.inc({ kind }),
+        lag: (kind, pending) => metrics.consumerPending.set({ kind }, pending),
+      },
+      log,
+    );
+    const startIngest = () =>
+      runner.start().catch((err: unknown) => log.error({ err }, "could not start pulling events"));
     let leading = !cfg.leaderElection.enabled;
     const elector = cfg.leaderElection.enabled
       ? new LeaderElector(
@@ -121,28 +165,37 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
               leading = true;
               metrics.leader.set(1);
               ctl.setLeader(true);
+              void startIngest();
             },
             onStoppedLeading: () => {
               leading = false;
               metrics.leader.set(0);
               ctl.setLeader(false);
+              void runner.stop();
             },
           },
           log,
         )
       : undefined;
+    // Shutdown order: stop pulling, finish or hand off in-flight work, flush acks, then status and
+    // the lease (so the standby takes over at once), then (earlier closers) the caches and NATS.
+    closers.push(async () => {
+      await runner.stop();
+      await pipeline.close(Math.min(5000, cfg.shutdownTimeoutMs / 2));
+      runner.flushAcks();
+      await notifier.close();
+      await status.flush();
+      await elector?.stop();
+    });
+
     if (elector) {
       elector.start();
-      closers.push(async () => {
-        await status.flush();
-        await elector.stop();
-      });
     } else {
       metrics.leader.set(1);
       ctl.setLeader(true);
-      closers.push(() => status.flush());
+      await startIngest();
     }
-    return { health, controller: ctl, isLeader: () => leading, stop };
+    return { health, controller: ctl, pipeline, isLeader: () => leading, stop };
   } catch (err) {
     await stop();
     throw err;

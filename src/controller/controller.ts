@@ -203,6 +203,13 @@ export class SubscriptionController {
     );
   }
 
+  /** The delivery side disabled an endpoint (410 Gone): tell the user through an Event. */
+  endpointDisabled(key: string, message: string): void {
+    const obj = this.get(key);
+    this.lastReason.set(key, "EndpointDisabled");
+    if (obj && this.leader) this.events.record(obj, "Warning", "EndpointDisabled", message);
+  }
+
   private recordTransition(obj: WebhookSubscription, reason: string, message: string): void {
     const key = objectKey(obj);
     const previous = this.lastReason.get(key);

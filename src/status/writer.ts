@@ -97,7 +97,7 @@ export class StatusWriter {
     const wait = Math.max(0, e.lastWriteAt + this.minIntervalMs - Date.now());
     e.timer = setTimeout(() => {
       e.timer = undefined;
-      e.writing = this.write(key, e);
+      void this.writeAfterCurrent(key, e);
     }, wait);
     e.timer.unref();
   }
@@ -109,7 +109,7 @@ export class StatusWriter {
       if (e.timer) {
         clearTimeout(e.timer);
         e.timer = undefined;
-        pending.push(this.write(key, e));
+        pending.push(this.writeAfterCurrent(key, e));
       } else if (e.writing) pending.push(e.writing);
     }
     await Promise.all(pending);
@@ -123,8 +123,16 @@ export class StatusWriter {
   render(key: string): SubscriptionStatus | undefined {
     const e = this.entries.get(key);
     if (!e?.ready) return undefined;
-    const r = e.ready;
     const summary = this.summaries(key);
+    let r = e.ready;
+    if (r.status === "True" && summary?.endpointState === "Disabled") {
+      r = {
+        ...r,
+        status: "False",
+        reason: "EndpointDisabled",
+        message: "the endpoint answered 410 Gone: delivery is disabled; edit the subscription to resume",
+      };
+    }
     e.conditions = setCondition(
       e.conditions,
       {
@@ -156,6 +164,12 @@ export class StatusWriter {
       this.entries.set(key, e);
     }
     return e;
+  }
+
+  /** One patch per key at a time: a slow API server must neither pile up nor reorder a key's writes. */
+  private writeAfterCurrent(key: string, e: Entry): Promise<void> {
+    e.writing = (e.writing ?? Promise.resolve()).then(() => this.write(key, e));
+    return e.writing;
   }
 
   private async write(key: string, e: Entry): Promise<void> {

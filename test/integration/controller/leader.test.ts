@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { uniqueName } from "../env.js";
 import { KubeHelper, simpleSpec } from "../helpers/kube.js";
+import { streamArgs, streamNames } from "../helpers/nats.js";
 import { killAndWait, spawnOperator, type OperatorProcess } from "../helpers/process.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -27,6 +28,7 @@ describe("leader election with two operator processes", () => {
       lease,
       "--status-interval",
       "1s",
+      ...streamArgs(streamNames("ld")),
     ];
     const a = spawnOperator([...common, "--identity", "replica-a"]);
     procs.push(a);
@@ -69,7 +71,15 @@ describe("leader election with two operator processes", () => {
     const leases = k.kc.makeApiClient(CoordinationV1Api);
     const holder = async () =>
       (await leases.readNamespacedLease({ name: lease, namespace: ns })).spec?.holderIdentity ?? "";
-    const common = ["--namespaces", ns, "--leader-election-namespace", ns, "--leader-election-id", lease];
+    const common = [
+      "--namespaces",
+      ns,
+      "--leader-election-namespace",
+      ns,
+      "--leader-election-id",
+      lease,
+      ...streamArgs(streamNames("ho")),
+    ];
     const a = spawnOperator([...common, "--identity", "replica-a"]);
     procs.push(a);
     await waitFor("a leads", async () => (await holder().catch(() => "")) === "replica-a", 30_000, 100);

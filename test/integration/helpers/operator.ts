@@ -4,9 +4,12 @@ import { loadConfig, type Config } from "../../../src/config.js";
 import { createLogger } from "../../../src/observability/logger.js";
 import { startOperator, type RunningOperator } from "../../../src/run.js";
 import { bedEnv, uniqueName } from "../env.js";
+import { streamArgs, streamNames } from "./nats.js";
 
 export interface TestOperatorOptions {
   namespaces: string[];
+  /** Stream names; fresh ones when absent. */
+  streams?: ReturnType<typeof streamNames>;
   args?: string[];
   policy?: string;
 }
@@ -28,6 +31,9 @@ export async function startTestOperator(
     uniqueName("lease"),
     "--leader-election-namespace",
     opts.namespaces[0] ?? "default",
+    "--ssrf-allow-cidrs",
+    "127.0.0.0/8",
+    ...streamArgs(opts.streams ?? streamNames("op")),
     ...(opts.args ?? []),
   ];
   if (opts.policy !== undefined) {
