@@ -22,6 +22,8 @@ export interface PipelineOptions {
   /** An event's task still waiting or in flight after this long is handed to durable retry state. */
   handoffMs: number;
   maxEventBytes: number;
+  /** How often a running retry attempt tells JetStream it is still working (well under the ack wait). */
+  keepAliveMs?: number;
   /** In-memory tasks per lane before retry tasks are left in JetStream for later. */
   maxQueuedPerLane?: number;
   random?: () => number;
@@ -402,7 +404,7 @@ export class DeliveryPipeline {
       headers["webhook-timestamp"] = String(Math.floor(sentAt.getTime() / 1000));
     }
     if (sub.authorization) headers.authorization = sub.authorization;
-    const keepAlive = task.keepAlive ? setInterval(() => task.keepAlive?.(), 20_000) : undefined;
+    const keepAlive = task.keepAlive ? setInterval(() => task.keepAlive?.(), this.opts.keepAliveMs ?? 10_000) : undefined;
     let result: SendResult;
     try {
       result = await this.notifier.send({

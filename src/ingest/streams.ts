@@ -83,9 +83,9 @@ export async function ensureStreams(jsm: JetStreamManager, s: StreamSettings): P
     durable_name: `${s.consumer}-retry`,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    // A retry attempt may take as long as the endpoint's timeout (up to 5 min); it is extended with
-    // progress acks while in flight.
-    ack_wait: 60_000 * NANOS,
+    // An attempt may outlast this (endpoint timeouts go up to 5 min): the pipeline extends it with
+    // progress acks while the attempt runs.
+    ack_wait: s.ackWaitMs * NANOS,
     max_ack_pending: s.maxAckPending,
   });
   return info;
