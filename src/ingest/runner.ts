@@ -31,7 +31,7 @@ export class IngestRunner {
     private readonly pipeline: DeliveryPipeline,
     private readonly metrics: IngestMetrics,
     private readonly log: Logger,
-    private readonly maxBusy = 20_000,
+    private readonly maxBusy = 4096,
   ) {}
 
   get isRunning(): boolean {

@@ -1,0 +1,293 @@
+/**
+ * End-to-end delivery benchmark: JetStream in, signed webhooks out, durability on, 10,000
+ * subscriptions in the routing table of which three match each event. Beside it, in the same run
+ * and against the same nats-server and receiver, a naive pipeline (pull, POST with undici, ack).
+ *
+ *   node --import tsx bench/delivery.ts            (or: npm run bench:delivery)
+ *
+ * The operator's pipeline runs in this process; nats-server, the receiver and the publisher are
+ * separate processes on the same 2-core machine. Kubernetes is not involved: the routing table is
+ * built from resolved subscriptions, and status writes go to a counting patcher with the real
+ * StatusWriter and its real 5 s interval, so the patch rate is the operator's.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Agent } from "undici";
+import type { WebhookSubscription } from "../src/api/types.js";
+import { ALLOW_ALL } from "../src/controller/policy.js";
+import { resolveSubscription, type ResolvedSubscription } from "../src/controller/resolve.js";
+import { HttpNotifier } from "../src/delivery/dispatcher.js";
+import { DeliveryPipeline } from "../src/delivery/pipeline.js";
+import { JetStreamRetryStore } from "../src/delivery/retry-store.js";
+import { parseAllowList } from "../src/delivery/ssrf.js";
+import { IngestRunner } from "../src/ingest/runner.js";
+import { ensureStreams, type StreamSettings } from "../src/ingest/streams.js";
+import { createLogger } from "../src/observability/logger.js";
+import { RoutingTable, RoutingTableHolder, type Route } from "../src/routing/index.js";
+import { generateSecret } from "../src/signing/index.js";
+import { OutcomeAggregator } from "../src/status/aggregator.js";
+import { StatusWriter } from "../src/status/writer.js";
+import { bedBinaries } from "../test/bed/binaries.js";
+import { guardedTempDir } from "../test/bed/bed.js";
+import { startNats } from "../test/bed/nats.js";
+
+const SUBSCRIPTIONS = 10_000;
+const MATCHING = 3;
+const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG ?? 15_000);
+const RATES = [1000, 5000, 10_000];
+const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 5);
+const here = fileURLToPath(new URL(".", import.meta.url));
+const log = createLogger("warn");
+
+function child(script: string, args: string[] = []): ChildProcess {
+  return fork(`${here}lib/${script}`, args, {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+}
+function ask<T>(p: ChildProcess, msg: object): Promise<T> {
+  return new Promise((resolve) => {
+    p.once("message", (m) => resolve(m as T));
+    p.send(msg);
+  });
+}
+function once<T>(p: ChildProcess): Promise<T> {
+  return new Promise((resolve) => p.once("message", (m) => resolve(m as T)));
+}
+interface Report {
+  count: number;
+  first: number;
+  last: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+async function waitForCount(receiver: ChildProcess, target: number, timeoutMs: number): Promise<Report> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await ask<Report>(receiver, { cmd: "report" });
+    if (r.count >= target || Date.now() > deadline) return r;
+    await sleep(100);
+  }
+}
+
+function subscriptions(url: string): WebhookSubscription[] {
+  const subs: WebhookSubscription[] = [];
+  const hot = ["bench.hot.*", "bench.hot.>", "bench.*.*"];
+  for (let i = 0; i < SUBSCRIPTIONS; i++) {
+    const subject =
+      i < MATCHING
+        ? hot[i]!
+        : i % 20 < 12
+          ? `bench.s${i}.created`
+          : i % 20 < 17
+            ? `bench.s${i}.*`
+            : `bench.s${i}.>`;
+    subs.push({
+      apiVersion: "hookstream.io/v1alpha1",
+      kind: "WebhookSubscription",
+      metadata: { name: `sub-${i}`, namespace: "bench", generation: 1, uid: `uid-${i}` },
+      spec: {
+        subjects: [subject],
+        ...(i % 10 === 5 || i === 1 ? { filter: "data.total >= 0" } : {}),
+        endpoint: { url },
+        signing: { secretRef: { name: "bench-secret" } },
+        delivery: { maxInFlight: 256 },
+      },
+    });
+  }
+  return subs;
+}
+
+const bins = await bedBinaries();
+const { dir, cleanup } = guardedTempDir("hookstream-bench-");
+const nats = await startNats(dir, bins.NATS_SERVER, "bench");
+const receiver = child("receiver-proc.ts");
+const { port } = await once<{ port: number }>(receiver);
+const url = `http://127.0.0.1:${port}/hook`;
+const secretData = { secret: Buffer.from(generateSecret()).toString("base64") };
+
+// The routing table: 10,000 resolved subscriptions, three of which match every published event.
+const routes: Route<ResolvedSubscription>[] = [];
+for (const obj of subscriptions(url)) {
+  const v = resolveSubscription(obj, () => ({ data: secretData }), ALLOW_ALL, new Date());
+  if (!v.ok) throw new Error(`${obj.metadata.name}: ${v.message}`);
+  routes.push({
+    key: v.sub.key,
+    subjects: v.sub.spec.subjects,
+    ...(v.sub.filter ? { filter: v.sub.filter } : {}),
+    target: v.sub,
+  });
+}
+const holder = new RoutingTableHolder<ResolvedSubscription>(RoutingTable.build(routes));
+
+const nc = await connect({ servers: nats.url });
+const js = jetstream(nc);
+const jsm = await jetstreamManager(nc);
+const settings: StreamSettings = {
+  stream: "BENCH",
+  subjects: ["bench.>"],
+  maxAgeMs: 3600_000,
+  retention: "limits",
+  consumer: "hookstream",
+  ackWaitMs: 30_000,
+  maxAckPending: 20_000,
+  retryStream: "BENCH_RETRY",
+  retrySubjectPrefix: "_bench.retry",
+  replicas: 1,
+};
+await ensureStreams(jsm, settings);
+
+// Status: the real writer (5 s per subscription at most) over a patcher that only counts.
+const patches = new Map<string, number>();
+const outcomes = new OutcomeAggregator();
+const status = new StatusWriter(
+  async (key) => {
+    patches.set(key, (patches.get(key) ?? 0) + 1);
+    return "ok";
+  },
+  (key) => outcomes.get(key),
+  log,
+);
+outcomes.onChange((key) => {
+  status.markDirty(key);
+});
+for (const r of routes.slice(0, MATCHING)) {
+  status.setReady(r.key, {
+    status: "True",
+    reason: "Delivering",
+    message: "",
+    observedGeneration: 1,
+    routes: 1,
+  });
+}
+status.setEnabled(true);
+const statusStarted = Date.now();
+
+const notifier = new HttpNotifier({ allowList: parseAllowList(["127.0.0.0/8"]) });
+const noMetrics = { attempt() {}, retryScheduled() {}, deadLettered() {}, filterError() {}, breaker() {} };
+const pipeline = new DeliveryPipeline(
+  holder,
+  notifier,
+  new JetStreamRetryStore(nc, js, settings.retrySubjectPrefix, log),
+  outcomes,
+  noMetrics,
+  log,
+  {
+    handoffMs: 2000,
+    maxEventBytes: 1 << 20,
+  },
+);
+const runner = new IngestRunner(js, settings, pipeline, { pulled() {}, lag() {} }, log);
+
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+
+async function publish(
+  prefix: string,
+  rate: number,
+  total: number,
+  idPrefix: string,
+): Promise<{ sent: number; seconds: number }> {
+  const p = child("publisher-proc.ts", [nats.url, prefix, "16", String(rate), String(total), idPrefix]);
+  return once(p);
+}
+
+// 1. Throughput of hookstream on a backlog.
+await publish("bench", 0, BACKLOG_EVENTS, "backlog");
+await ask(receiver, { cmd: "reset" });
+let t0 = performance.timeOrigin + performance.now();
+await runner.start();
+let r = await waitForCount(receiver, BACKLOG_EVENTS * MATCHING, 180_000);
+const deliveriesPerS = r.count / ((r.last - t0) / 1000);
+console.log(
+  `hookstream backlog: ${BACKLOG_EVENTS} events x ${MATCHING} subscriptions = ${r.count} signed deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(deliveriesPerS)} deliveries/s`,
+);
+
+// 2. Latency at fixed offered rates.
+const latency: Record<number, Report & { offered: number; achieved: number }> = {};
+for (const rate of RATES) {
+  await ask(receiver, { cmd: "reset" });
+  const total = rate * PHASE_SECONDS;
+  const pub = await publish("bench", rate, total, `rate${rate}`);
+  r = await waitForCount(receiver, total * MATCHING, 60_000);
+  latency[rate] = { ...r, offered: rate, achieved: pub.sent / pub.seconds };
+  console.log(
+    `offered ${rate} events/s (published ${Math.round(pub.sent / pub.seconds)}/s), ${MATCHING} deliveries each: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(1)} ms, delivered ${r.count}/${total * MATCHING}`,
+  );
+}
+await runner.stop();
+await pipeline.close(2000);
+await status.flush();
+const statusMinutes = (Date.now() - statusStarted) / 60_000;
+const maxPatches = Math.max(0, ...patches.values());
+const patchesPerSubPerMin = maxPatches / statusMinutes;
+const rssMb = Math.round(peakRss / 1024 / 1024);
+
+// 3. The naive baseline: pull, POST, ack — nothing else — same NATS, same receiver, same POST count.
+await jsm.streams.add({ name: "NAIVE", subjects: ["naive.>"] });
+await jsm.consumers.add("NAIVE", {
+  durable_name: "naive",
+  ack_policy: AckPolicy.Explicit,
+  deliver_policy: DeliverPolicy.All,
+  max_ack_pending: 20_000,
+});
+await publish("naive", 0, BACKLOG_EVENTS * MATCHING, "naive");
+await ask(receiver, { cmd: "reset" });
+const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+const consumer = await js.consumers.get("NAIVE", "naive");
+t0 = performance.timeOrigin + performance.now();
+const msgs = await consumer.consume({ max_messages: 512 });
+let inflight = 0;
+let naiveDone = 0;
+const naiveTotal = BACKLOG_EVENTS * MATCHING;
+void (async () => {
+  for await (const m of msgs) {
+    while (inflight >= 256) await sleep(0);
+    inflight++;
+    void agent
+      .request({
+        origin: `http://127.0.0.1:${port}`,
+        path: "/hook",
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: m.data,
+      })
+      .then(async (res) => {
+        await res.body.dump();
+        m.ack();
+      })
+      .finally(() => {
+        inflight--;
+        naiveDone++;
+      });
+  }
+})();
+r = await waitForCount(receiver, naiveTotal, 180_000);
+while (naiveDone < naiveTotal) await sleep(10);
+msgs.stop();
+const naivePerS = r.count / ((r.last - t0) / 1000);
+console.log(
+  `naive pull/POST/ack: ${r.count} deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(naivePerS)} deliveries/s`,
+);
+clearInterval(rssTimer);
+
+console.log(
+  `operator process peak RSS: ${rssMb} MB; status patches: max ${maxPatches} for one subscription in ${statusMinutes.toFixed(2)} min`,
+);
+console.log(
+  `summary deliveries_per_s=${Math.round(deliveriesPerS)} naive_per_s=${Math.round(naivePerS)} ratio=${(deliveriesPerS / naivePerS).toFixed(2)} p99_ms_at_5k=${latency[5000]?.p99.toFixed(2)} p99_ms_at_10k=${latency[10_000]?.p99.toFixed(2)} rss_mb=${rssMb} status_patches_per_sub_per_min=${patchesPerSubPerMin.toFixed(1)}`,
+);
+
+await agent.close();
+await notifier.close();
+status.stop();
+await nc.close();
+await ask(receiver, { cmd: "exit" }).catch(() => undefined);
+await nats.process.stop();
+await cleanup();
+process.exit(0);
