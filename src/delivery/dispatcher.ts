@@ -40,6 +40,10 @@ export class HttpNotifier implements Notifier {
   /** Agents for endpoints with their own TLS settings, keyed by those settings. */
   private readonly tlsAgents = new Map<string, Agent>();
   private readonly maxResponseBytes: number;
+  private readonly targets = new Map<
+    string,
+    { ok: true; origin: string; path: string } | { ok: false; reason: string }
+  >();
 
   constructor(private readonly opts: HttpNotifierOptions) {
     this.maxResponseBytes = opts.maxResponseBytes ?? 64 * 1024;
@@ -78,23 +82,23 @@ export class HttpNotifier implements Notifier {
       ...outcome,
       durationMs: performance.now() - started,
     });
-    const verdict = checkUrl(req.url, this.opts.allowList);
-    if (!verdict.allowed) {
+    const target = this.target(req.url);
+    if (!target.ok) {
       return done({
         kind: "error",
         code: ERR_DESTINATION_REFUSED,
-        message: `destination refused: ${verdict.reason}`,
+        message: `destination refused: ${target.reason}`,
       });
     }
-    const signal = AbortSignal.timeout(req.timeoutMs);
     try {
+      // No AbortSignal per request (it costs a timer each): undici's own timers bound the wait for
+      // the response headers and for each chunk of the body, the connect timeout the connection.
       const res: Dispatcher.ResponseData = await this.agentFor(req.tls).request({
-        origin: new URL(req.url).origin,
-        path: pathOf(req.url),
+        origin: target.origin,
+        path: target.path,
         method: "POST",
         headers: req.headers,
         body: req.body,
-        signal,
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
       });
@@ -110,14 +114,32 @@ export class HttpNotifier implements Notifier {
         message?: string;
         cause?: { code?: string; message?: string };
       };
-      const code =
-        e.name === "TimeoutError" || e.name === "AbortError" ? "ETIMEDOUT" : (e.code ?? e.cause?.code);
-      const message =
-        e.name === "TimeoutError"
-          ? `timed out after ${req.timeoutMs} ms`
-          : (e.cause?.message ?? e.message ?? String(err));
+      const timeout =
+        e.code === "UND_ERR_HEADERS_TIMEOUT" ||
+        e.code === "UND_ERR_BODY_TIMEOUT" ||
+        e.code === "UND_ERR_CONNECT_TIMEOUT";
+      const code = timeout ? "ETIMEDOUT" : (e.code ?? e.cause?.code);
+      const message = timeout
+        ? `timed out after ${req.timeoutMs} ms (${e.code})`
+        : (e.cause?.message ?? e.message ?? String(err));
       return done({ kind: "error", ...(code ? { code } : {}), message });
     }
+  }
+
+  /** URL checks and parsing, once per distinct URL rather than once per request. */
+  private target(url: string): { ok: true; origin: string; path: string } | { ok: false; reason: string } {
+    let t = this.targets.get(url);
+    if (!t) {
+      const verdict = checkUrl(url, this.opts.allowList);
+      if (!verdict.allowed) t = { ok: false, reason: verdict.reason };
+      else {
+        const u = new URL(url);
+        t = { ok: true, origin: u.origin, path: `${u.pathname}${u.search}` };
+      }
+      if (this.targets.size >= 10_000) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
   }
 
   /** Reads (and discards) at most maxResponseBytes; a larger body is cut off with its connection. */
@@ -135,9 +157,4 @@ export class HttpNotifier implements Notifier {
   async close(): Promise<void> {
     await Promise.all([this.shared.close(), ...[...this.tlsAgents.values()].map((a) => a.close())]);
   }
-}
-
-function pathOf(url: string): string {
-  const u = new URL(url);
-  return `${u.pathname}${u.search}`;
 }
