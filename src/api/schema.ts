@@ -256,11 +256,12 @@ const filter: JSONSchemaProps = {
   type: "string",
   description:
     "Optional CEL expression that an event must satisfy to be delivered, over the variables subject " +
-    "(string), headers (map of string to string), data (the JSON payload, or null if it is not JSON), id " +
+    "(string), headers (map of string to string), data (the payload parsed as JSON), id " +
     "(string) and time (timestamp); for example: " +
     `data.total > 100 && headers["x-region"] == "eu". Omit it to deliver every event on the subjects. At most ` +
     `${LIMITS.filterLength} characters; the operator reports an expression that does not compile in the ` +
-    "Ready condition.",
+    "Ready condition. A filter that reads data dead-letters events whose payload is not JSON; a filter " +
+    'that fails at run time (a missing key, say) does not match: write has(data.x) or "k" in headers to be safe.',
   minLength: 1,
   maxLength: LIMITS.filterLength,
 };
@@ -394,7 +395,7 @@ const endpoint: JSONSchemaProps = {
   properties: {
     url,
     timeout: durationField(
-      `How long one delivery attempt may take, from connecting to the end of the response, as a duration ` +
+      `How long one delivery attempt waits for the response headers, and at most between two parts of the response body, as a duration ` +
         `such as 15s or 1m30s. An attempt that takes longer fails and is retried. Default: ${DEFAULT_TIMEOUT}; ` +
         `between ${LIMITS.timeout.min} and ${LIMITS.timeout.max}.`,
       LIMITS.timeout,
