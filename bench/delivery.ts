@@ -286,7 +286,7 @@ console.log(
 clearInterval(rssTimer);
 
 console.log(
-  `operator process peak RSS: ${rssMb} MB; status patches: max ${maxPatches} for one subscription in ${statusMinutes.toFixed(2)} min`,
+  `operator process peak RSS: ${rssMb} MB; status patches: at most ${maxPatches} for one subscription in ${statusMinutes.toFixed(2)} min, shortest gap between two ${Math.round(minGapMs)} ms, busiest 60 s window ${patchesPerSubPerMin}`,
 );
 console.log(
   `summary deliveries_per_s=${Math.round(deliveriesPerS)} naive_per_s=${Math.round(naivePerS)} ratio=${(deliveriesPerS / naivePerS).toFixed(2)} p99_ms_at_5k=${latency[5000]?.p99.toFixed(2)} p99_ms_at_10k=${latency[10_000]?.p99.toFixed(2)} rss_mb=${rssMb} status_patches_per_sub_per_min=${patchesPerSubPerMin}`,

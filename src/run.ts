@@ -139,7 +139,11 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
         breaker: (subscription, open) => metrics.breakerOpen.set({ subscription }, open ? 1 : 0),
       },
       log,
-      { handoffMs: cfg.handoffMs, maxEventBytes: cfg.maxEventBytes, keepAliveMs: Math.max(500, cfg.streams.ackWaitMs / 3) },
+      {
+        handoffMs: cfg.handoffMs,
+        maxEventBytes: cfg.maxEventBytes,
+        keepAliveMs: Math.max(500, cfg.streams.ackWaitMs / 3),
+      },
       (key, message) => ctl.endpointDisabled(key, message),
     );
     ctl.onTable(() => pipeline.tableChanged());

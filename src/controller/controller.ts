@@ -7,7 +7,7 @@ import type { StatusWriter, SubscriptionStatus } from "../status/writer.js";
 import type { EventRecorder } from "./events.js";
 import { ALLOW_ALL, type SubjectPolicy } from "./policy.js";
 import { Reflector, objectKey, type ReflectorOptions, type ReflectorStats } from "./reflector.js";
-import { resolveSubscription, REASONS, type ResolvedSubscription } from "./resolve.js";
+import { referencedSecrets, resolveSubscription, REASONS, type ResolvedSubscription } from "./resolve.js";
 import { secretSources, subscriptionSources } from "./sources.js";
 import { WorkQueue } from "./workqueue.js";
 
@@ -169,7 +169,7 @@ export class SubscriptionController {
     this.outcomes.seed(key, obj.status as never);
     if (verdict.ok) {
       const sub = verdict.sub;
-      this.setSecretUse(key, sub.signing || sub.authorization || sub.tls ? secretNamesOf(sub) : []);
+      this.setSecretUse(key, referencedSecrets(sub.spec));
       const route: SubscriptionRoute = { key, subjects: sub.spec.subjects, target: sub };
       const withFilter: SubscriptionRoute = sub.filter ? { ...route, filter: sub.filter } : route;
       this.routes.set(key, withFilter);
@@ -263,18 +263,4 @@ export class SubscriptionController {
     );
     for (const l of this.tableListeners) l(table);
   }
-}
-
-function secretNamesOf(sub: ResolvedSubscription): string[] {
-  const names = new Set<string>();
-  const s = sub.spec;
-  if (s.signing) {
-    names.add(s.signing.secretRef.name);
-    if (s.signing.previousSecretRef) names.add(s.signing.previousSecretRef.name);
-  }
-  if (s.endpoint.auth?.bearer) names.add(s.endpoint.auth.bearer.secretRef.name);
-  if (s.endpoint.auth?.basic) names.add(s.endpoint.auth.basic.secretRef.name);
-  if (s.endpoint.tls?.caBundle) names.add(s.endpoint.tls.caBundle.secretRef.name);
-  if (s.endpoint.tls?.clientCertificate) names.add(s.endpoint.tls.clientCertificate.secretRef.name);
-  return [...names];
 }

@@ -404,7 +404,9 @@ export class DeliveryPipeline {
       headers["webhook-timestamp"] = String(Math.floor(sentAt.getTime() / 1000));
     }
     if (sub.authorization) headers.authorization = sub.authorization;
-    const keepAlive = task.keepAlive ? setInterval(() => task.keepAlive?.(), this.opts.keepAliveMs ?? 10_000) : undefined;
+    const keepAlive = task.keepAlive
+      ? setInterval(() => task.keepAlive?.(), this.opts.keepAliveMs ?? 10_000)
+      : undefined;
     let result: SendResult;
     try {
       result = await this.notifier.send({

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import { GROUP, PLURAL, VERSION, type WebhookSubscription } from "../../../src/api/types.js";
-import { Reflector, type ListPage, type ReflectorOptions } from "../../../src/controller/reflector.js";
+import { KubeConfig } from "@kubernetes/client-node";
+import type { WebhookSubscription } from "../../../src/api/types.js";
+import { Reflector, type ReflectorOptions } from "../../../src/controller/reflector.js";
+import { subscriptionSources } from "../../../src/controller/sources.js";
 import { createLogger } from "../../../src/observability/logger.js";
 import { guardedTempDir } from "../../bed/bed.js";
 import { startKube, type KubeBed } from "../../bed/kube.js";
@@ -17,25 +18,9 @@ function reflectorFor(
   namespace: string,
   opts: ReflectorOptions,
 ): Reflector<WebhookSubscription> {
-  const api = kc.makeApiClient(CustomObjectsApi);
-  return new Reflector<WebhookSubscription>(
-    kc,
-    {
-      name: "test",
-      watchPath: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
-      list: ({ limit, continueToken }) =>
-        api.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          namespace,
-          plural: PLURAL,
-          limit,
-          _continue: continueToken,
-        }) as Promise<ListPage<WebhookSubscription>>,
-    },
-    log,
-    opts,
-  );
+  // The operator's own source for one namespace: the same list and watch the controller uses.
+  const [source] = subscriptionSources(kc, [namespace]);
+  return new Reflector<WebhookSubscription>(kc, source!, log, opts);
 }
 
 describe("reflector against a kube-apiserver that times watches out every few seconds", () => {
