@@ -3,7 +3,7 @@ import type { WebhookSubscription } from "../api/types.js";
 import type { Logger } from "../observability/logger.js";
 import { RoutingTable, RoutingTableHolder, type Route } from "../routing/index.js";
 import type { OutcomeAggregator } from "../status/aggregator.js";
-import type { StatusWriter, SubscriptionStatus } from "../status/writer.js";
+import type { ReadyState, StatusWriter, SubscriptionStatus } from "../status/writer.js";
 import type { EventRecorder } from "./events.js";
 import { ALLOW_ALL, type SubjectPolicy } from "./policy.js";
 import { Reflector, objectKey, type ReflectorOptions, type ReflectorStats } from "./reflector.js";
@@ -43,6 +43,7 @@ export class SubscriptionController {
   private readonly secretUsers = new Map<string, Set<string>>();
   private readonly usesSecrets = new Map<string, string[]>();
   private readonly lastReason = new Map<string, string>();
+  private readonly pendingReady = new Map<string, ReadyState>();
   private readonly tableListeners: ((table: RoutingTable<ResolvedSubscription>) => void)[] = [];
   private rebuildTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -175,7 +176,7 @@ export class SubscriptionController {
       this.routes.set(key, withFilter);
       this.scheduleRebuild();
       const paused = verdict.reason === REASONS.paused;
-      this.status.setReady(key, {
+      this.setReadyAfterRebuild(key, {
         status: paused ? "False" : "True",
         reason: paused ? REASONS.paused : "Delivering",
         message: verdict.message,
@@ -187,7 +188,7 @@ export class SubscriptionController {
     } else {
       this.setSecretUse(key, verdict.secretNames);
       if (this.routes.delete(key)) this.scheduleRebuild();
-      this.status.setReady(key, {
+      this.setReadyAfterRebuild(key, {
         status: "False",
         reason: verdict.reason,
         message: verdict.message,
@@ -251,10 +252,22 @@ export class SubscriptionController {
     }, this.opts.rebuildDelayMs ?? 20);
   }
 
+  /**
+   * Ready is reported only once the routing table reflects the verdict: a user who sees Ready=True
+   * and publishes at once must not have the event miss a route that is still being built.
+   */
+  private setReadyAfterRebuild(key: string, ready: ReadyState): void {
+    this.pendingReady.set(key, ready);
+    this.scheduleRebuild();
+  }
+
   private async rebuildNow(): Promise<void> {
     const started = performance.now();
+    const ready = [...this.pendingReady];
+    this.pendingReady.clear();
     const table = RoutingTable.build([...this.routes.values()]);
     this.table.swap(table);
+    for (const [key, state] of ready) if (this.get(key)) this.status.setReady(key, state);
     const ms = performance.now() - started;
     this.metrics.tableBuilt(table.size, ms);
     this.log.debug(
