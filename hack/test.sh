@@ -10,13 +10,7 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a=
 
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "[test] installing npm packages"
-  # npm 11 omits unused platform-specific optional packages from the lock file and then has
-  # `npm ci` reject that same lock file (npm/cli issue 9846). `npm install` from the lock installs
-  # the same versions; it is the fallback only for that case.
-  if ! npm ci --no-audit --no-fund; then
-    echo "[test] npm ci refused the lock file (npm 11 optional-dependency bug): installing from it with npm install"
-    npm install --no-audit --no-fund --no-save
-  fi
+  npm ci --no-audit --no-fund
 fi
 
 echo "[test] test-bed servers (built from Go modules on first use)"
