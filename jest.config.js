@@ -12,6 +12,8 @@ const common = {
 
 export default {
   testTimeout: 60000,
+  // Integration tests mostly wait on servers and timers: two workers halve the wall time on 2 cores.
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: "unit", testMatch: ["<rootDir>/test/unit/**/*.test.ts"] },
     {
