@@ -68,6 +68,7 @@ export class DeliveryPipeline {
   private readonly handoffTimer: NodeJS.Timeout;
   private readonly random: () => number;
   private closed = false;
+  private unsettled = 0;
   private readonly inFlightAttempts = new Set<Promise<void>>();
 
   constructor(
@@ -106,6 +107,11 @@ export class DeliveryPipeline {
 
   /** Handles one event from the events stream; `done(true)` acks it, `done(false)` asks for redelivery. */
   onEvent(event: IngestedEvent, done: (ok: boolean) => void): void {
+    if (this.closed) {
+      // Shutting down: leave the event to JetStream's redelivery rather than start work we cannot finish.
+      done(false);
+      return;
+    }
     const table = this.table.current();
     const candidates = table.match(event.subject);
     if (candidates.length === 0) {
@@ -213,10 +219,9 @@ export class DeliveryPipeline {
     return new Map([...this.lanes].map(([k, l]) => [k, l.disabled ? "Disabled" : l.endpointState]));
   }
 
+  /** Tasks in memory and not yet settled; kept as a counter because ingest asks once per message. */
   get busy(): number {
-    let n = 0;
-    for (const l of this.lanes.values()) n += l.queue.length + l.inFlight.size;
-    return n;
+    return this.unsettled;
   }
 
   /** Stops taking work; waits up to `timeoutMs` for attempts in flight, then hands the rest off. */
@@ -259,9 +264,11 @@ export class DeliveryPipeline {
     fromEventStream: boolean,
   ): DeliveryTask & { settleWith: (ok: boolean) => void; defer?: (delayMs: number) => void } {
     let settled = false;
+    this.unsettled++;
     const settleWith = (ok: boolean) => {
       if (settled) return;
       settled = true;
+      this.unsettled--;
       settle(ok);
     };
     return {
