@@ -143,6 +143,7 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
         handoffMs: cfg.handoffMs,
         maxEventBytes: cfg.maxEventBytes,
         keepAliveMs: Math.max(500, cfg.streams.ackWaitMs / 3),
+        subscriptionExists: (key: string) => ctl.get(key) !== undefined,
       },
       (key, message) => ctl.endpointDisabled(key, message),
     );

@@ -24,6 +24,8 @@ export interface PipelineOptions {
   maxEventBytes: number;
   /** How often a running retry attempt tells JetStream it is still working (well under the ack wait). */
   keepAliveMs?: number;
+  /** Whether a subscription still exists (routed or not); retries of deleted ones are dropped. */
+  subscriptionExists?: (key: string) => boolean;
   /** In-memory tasks per lane before retry tasks are left in JetStream for later. */
   maxQueuedPerLane?: number;
   random?: () => number;
@@ -177,9 +179,14 @@ export class DeliveryPipeline {
     const route = this.table.current().get(task.subscription);
     const now = Date.now();
     if (!route) {
+      if (this.opts.subscriptionExists?.(task.subscription)) {
+        // Exists but is not routed right now (a Secret missing, say): keep the retry for when it is.
+        nak(5000);
+        return;
+      }
       this.log.info(
         { subscription: task.subscription, eventId: task.event.id },
-        "retry dropped: the subscription is gone or not ready",
+        "retry dropped: the subscription no longer exists",
       );
       ack();
       return;
@@ -460,6 +467,13 @@ export class DeliveryPipeline {
       // Its durable retry already exists; only a success changes anything (the retry is skipped).
       if (verdict === "success") {
         this.completed.add(`${task.event.id}|${task.subscription}`);
+        // Bounded: if a durable copy is never seen again (another replica took it), forget the oldest.
+        if (this.completed.size > 100_000) {
+          for (const key of this.completed) {
+            this.completed.delete(key);
+            if (this.completed.size <= 90_000) break;
+          }
+        }
         record("delivered");
       } else record("retrying");
       return;

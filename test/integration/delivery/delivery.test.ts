@@ -135,6 +135,40 @@ describe("delivery pipeline: JetStream in, signed webhooks out", () => {
     expect([...r.ids()].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `flaky-${i}`).sort());
   }, 60_000);
 
+  it("keeps pending retries while the subscription is briefly not ready, and delivers them after", async () => {
+    const r = await receiver();
+    let healthy = false;
+    const answered204: string[] = [];
+    r.behaviour = (req, res) => {
+      if (healthy) answered204.push(req.headers["webhook-id"] ?? "");
+      res.writeHead(healthy ? 204 : 503).end();
+    };
+    await k.signingSecret(ns, "blip-secret");
+    await k.createSubscription(
+      ns,
+      "blip",
+      spec(r.url(), ["blip.>"], {
+        signing: { secretRef: { name: "blip-secret" } },
+        delivery: { retry: { schedule: ["2s", "2s", "2s", "2s", "2s", "2s"], jitter: 0 } },
+      }),
+    );
+    await ready("blip");
+    await publish(js, subject("blip.a"), { b: 1 }, "blip-1");
+    await waitFor("first failed attempt", () => r.received.length >= 1);
+    // The Secret disappears: the subscription is not routed (SecretNotFound) while its retry is due.
+    await k.core.deleteNamespacedSecret({ namespace: ns, name: "blip-secret" });
+    await waitFor("not ready", async () => (await k.ready(ns, "blip")).reason === "SecretNotFound");
+    await new Promise((res) => setTimeout(res, 3000));
+    healthy = true;
+    await k.signingSecret(ns, "blip-secret");
+    await waitFor("delivered after recovery", () => answered204.includes("blip-1"), 20_000);
+    await waitFor(
+      "a 2xx for blip-1",
+      async () => (await k.getSubscription(ns, "blip")).status?.deliveries?.succeeded === 1,
+      20_000,
+    );
+  }, 40_000);
+
   it("honours Retry-After on 429", async () => {
     const r = await receiver();
     let calls = 0;
