@@ -4,13 +4,15 @@
 # Everything is built from Go modules into a per-user cache keyed by version, because
 # prebuilt downloads are unreachable on the project's machines. Overrides win over the build:
 #   KUBEBUILDER_ASSETS (dir with kube-apiserver and etcd), TEST_ASSET_KUBE_APISERVER,
-#   TEST_ASSET_ETCD, TEST_ASSET_NATS_SERVER, TEST_ASSET_HELM.
+#   TEST_ASSET_ETCD, TEST_ASSET_NATS_SERVER, TEST_ASSET_HELM, TEST_ASSET_NATS_CLI.
+# The NATS CLI (`nats`) is built too, so the README's `nats pub` line can be run by a test.
 # Only the assignments go to stdout; progress goes to stderr.
 set -euo pipefail
 
 KUBE_VERSION="${HOOKSTREAM_KUBE_VERSION:-v1.37.2}"
 NATS_VERSION="${HOOKSTREAM_NATS_VERSION:-v2.15.2}"
 HELM_VERSION="${HOOKSTREAM_HELM_VERSION:-v3.22.0}"
+NATS_CLI_VERSION="${HOOKSTREAM_NATS_CLI_VERSION:-v0.5.1}"
 CACHE_ROOT="${HOOKSTREAM_TESTBED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hookstream/testbed}"
 
 log() { printf '[testbed-bins] %s\n' "$*" >&2; }
@@ -142,7 +144,13 @@ if [[ -z "$helm" ]]; then
   helm="$CACHE_ROOT/helm-$HELM_VERSION/bin/helm"
 fi
 
-for bin in "$kube_apiserver" "$etcd" "$nats_server" "$helm"; do
+nats_cli="${TEST_ASSET_NATS_CLI:-}"
+if [[ -z "$nats_cli" ]]; then
+  build_tool nats github.com/nats-io/natscli/nats "$NATS_CLI_VERSION"
+  nats_cli="$CACHE_ROOT/nats-$NATS_CLI_VERSION/bin/nats"
+fi
+
+for bin in "$kube_apiserver" "$etcd" "$nats_server" "$helm" "$nats_cli"; do
   [[ -x "$bin" ]] || die "not an executable: $bin"
 done
 
@@ -150,3 +158,4 @@ echo "KUBE_APISERVER=$kube_apiserver"
 echo "ETCD=$etcd"
 echo "NATS_SERVER=$nats_server"
 echo "HELM=$helm"
+echo "NATS_CLI=$nats_cli"

@@ -65,6 +65,7 @@ export async function startBed(log: (msg: string) => void = () => {}): Promise<T
         TEST_ASSET_ETCD: bins.ETCD,
         TEST_ASSET_NATS_SERVER: bins.NATS_SERVER,
         TEST_ASSET_HELM: bins.HELM,
+        TEST_ASSET_NATS_CLI: bins.NATS_CLI,
       },
       stop,
     };

@@ -6,6 +6,7 @@ export interface BedBinaries {
   ETCD: string;
   NATS_SERVER: string;
   HELM: string;
+  NATS_CLI: string;
 }
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -27,7 +28,7 @@ export function bedBinaries(): Promise<BedBinaries> {
           const m = /^([A-Z_]+)=(.+)$/.exec(line.trim());
           if (m?.[1] && m[2]) found[m[1]] = m[2];
         }
-        for (const key of ["KUBE_APISERVER", "ETCD", "NATS_SERVER", "HELM"]) {
+        for (const key of ["KUBE_APISERVER", "ETCD", "NATS_SERVER", "HELM", "NATS_CLI"]) {
           if (!found[key]) {
             reject(new Error(`hack/testbed-bins.sh printed no ${key}=`));
             return;
