@@ -205,18 +205,27 @@ export class DeliveryPipeline {
       return;
     }
     this.outcomes.retrying(task.subscription, -1);
+    // Settling a retry task acks it, asks for a redelivery after a failure, or (deferred: paused,
+    // circuit open) asks for a redelivery later; each way it leaves memory exactly once.
+    let deferMs: number | undefined;
     const t = this.task(
       task.subscription,
       task.event,
       task.attempt,
       now,
-      (ok) => (ok ? ack() : nak(1000)),
+      (ok) => {
+        if (deferMs !== undefined) {
+          this.outcomes.retrying(task.subscription, 1);
+          nak(deferMs);
+        } else if (ok) ack();
+        else nak(1000);
+      },
       false,
     );
     t.keepAlive = working;
     t.defer = (delayMs: number) => {
-      this.outcomes.retrying(task.subscription, 1);
-      nak(delayMs);
+      deferMs = delayMs;
+      t.settleWith(true);
     };
     lane.submit(t);
   }
