@@ -225,7 +225,7 @@ export class DeliveryPipeline {
     t.keepAlive = working;
     t.defer = (delayMs: number) => {
       deferMs = delayMs;
-      t.settleWith(true);
+      t.settle(true);
     };
     lane.submit(t);
   }
@@ -278,7 +278,7 @@ export class DeliveryPipeline {
     now: number,
     settle: (ok: boolean) => void,
     fromEventStream: boolean,
-  ): DeliveryTask & { settleWith: (ok: boolean) => void; defer?: (delayMs: number) => void } {
+  ): DeliveryTask {
     let settled = false;
     this.unsettled++;
     const settleWith = (ok: boolean) => {
@@ -294,8 +294,7 @@ export class DeliveryPipeline {
       due: now,
       queuedAt: now,
       fromEventStream,
-      settle: () => settleWith(true),
-      settleWith,
+      settle: settleWith,
     };
   }
 
@@ -304,7 +303,7 @@ export class DeliveryPipeline {
     if (!lane) {
       lane = new Lane(sub, {
         start: (l, task, permit) => this.start(l, task, permit),
-        defer: (l, task, delayMs, reason) => void this.deferTask(l, task, delayMs, reason),
+        defer: (_lane, task, delayMs, reason) => void this.deferTask(task, delayMs, reason),
         reject: (l, task, reason) =>
           void this.deadLetter(l.sub, task, `${DL.disabled}: ${reason}`, 410, task.attempt - 1),
         breakerChanged: (l, change) => this.breakerChanged(l, change),
@@ -326,14 +325,12 @@ export class DeliveryPipeline {
     );
   }
 
-  private async deferTask(lane: Lane, task: DeliveryTask, delayMs: number, reason: string): Promise<void> {
-    const t = task as DeliveryTask & { defer?: (ms: number) => void };
-    if (t.defer) {
-      t.defer(delayMs);
+  private async deferTask(task: DeliveryTask, delayMs: number, reason: string): Promise<void> {
+    if (task.defer) {
+      task.defer(delayMs);
       return;
     }
     await this.persistOrAbandon(task, task.attempt, Date.now() + delayMs, reason);
-    void lane;
   }
 
   /** Writes the task's next state to the retry stream, then settles its source; on failure asks for redelivery. */
@@ -343,22 +340,21 @@ export class DeliveryPipeline {
     due: number,
     reason: string,
   ): Promise<void> {
-    const t = task as DeliveryTask & { settleWith: (ok: boolean) => void; defer?: (ms: number) => void };
-    if (t.defer && !task.fromEventStream && attempt === task.attempt) {
-      t.defer(Math.max(0, due - Date.now()));
+    if (task.defer && !task.fromEventStream && attempt === task.attempt) {
+      task.defer(Math.max(0, due - Date.now()));
       return;
     }
     try {
       await this.store.persist({ ...task, attempt, due }, reason);
       this.outcomes.retrying(task.subscription, 1);
       this.metrics.retryScheduled(task.subscription);
-      t.settleWith(true);
+      task.settle(true);
     } catch (err) {
       this.log.error(
         { subscription: task.subscription, eventId: task.event.id, err: (err as Error).message },
         "could not persist retry state; the event will be redelivered by JetStream",
       );
-      t.settleWith(false);
+      task.settle(false);
     }
   }
 
@@ -487,11 +483,10 @@ export class DeliveryPipeline {
       } else record("retrying");
       return;
     }
-    const t = task as DeliveryTask & { settleWith: (ok: boolean) => void };
     switch (verdict) {
       case "success":
         record("delivered");
-        t.settleWith(true);
+        task.settle(true);
         return;
       case "disable": {
         lane.disabled = true;
@@ -554,7 +549,6 @@ export class DeliveryPipeline {
     attempts: number,
     countOutcome = true,
   ): Promise<void> {
-    const t = task as DeliveryTask & { settleWith: (ok: boolean) => void };
     const subject = sub.spec.delivery.deadLetterSubject;
     try {
       const published = await this.store.deadLetter(task, subject, {
@@ -584,13 +578,13 @@ export class DeliveryPipeline {
           ? "event dead-lettered"
           : "event dead-lettered (no deadLetterSubject: counted and logged only)",
       );
-      t.settleWith(true);
+      task.settle(true);
     } catch (err) {
       this.log.error(
         { subscription: sub.key, eventId: task.event.id, err: (err as Error).message },
         "could not publish dead letter; will be redelivered",
       );
-      t.settleWith(false);
+      task.settle(false);
     }
   }
 }

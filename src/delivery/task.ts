@@ -8,8 +8,13 @@ export interface DeliveryTask {
   attempt: number;
   /** Unix ms before which the attempt must not start. */
   due: number;
-  /** Settles the task's source: acks the event's share, or the retry message. Called exactly once. */
-  settle(): void;
+  /**
+   * Settles the task's source once (later calls do nothing): true acks the event's share or the retry
+   * message; false asks JetStream to redeliver it.
+   */
+  settle(ok: boolean): void;
+  /** For retry tasks: give the message back to JetStream to redeliver after delayMs (paused, circuit open). */
+  defer?(delayMs: number): void;
   /** For retry tasks: keeps the retry message from being redelivered while the attempt runs. */
   keepAlive?(): void;
   /** When the task was queued in memory (for the hand-off deadline). */

@@ -4,20 +4,12 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { REPO_ROOT } from "../../bed/binaries.js";
+import { alive } from "../helpers/process.js";
 
 /**
  * `npm run demo`, the README's first command, run as a user runs it. The demo starts its own test bed
  * (independent of the one the global setup started), so each run takes some 15 s.
  */
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface DemoRun {
   child: ChildProcess;

@@ -46,3 +46,13 @@ export async function killAndWait(
   p.child.kill(signal);
   return p.exited;
 }
+
+/** Whether a process with this PID still exists (signal 0 probes without signalling). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -4,15 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "@jest/globals";
 import { REPO_ROOT } from "../../bed/binaries.js";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../helpers/process.js";
 
 /** Starts `npm run testbed`'s script and resolves once it printed TESTBED_DIR and its servers' PIDs exist. */
 async function startManualBed(): Promise<{
