@@ -2,7 +2,6 @@
 // dry runs of every ci/ values file, a real install whose ServiceAccount is probed with `kubectl auth can-i`,
 // and an uninstall that leaves nothing behind.
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import type { V1PolicyRule, V1Volume } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "@jest/globals";
@@ -32,7 +31,7 @@ const CI_DIR = join(CHART, "ci");
 const CI_FILES = readdirSync(CI_DIR)
   .filter((f) => f.endsWith(".yaml"))
   .sort();
-const SCRATCH = mkdtempSync(join(tmpdir(), "hookstream-chart-test-"));
+const SCRATCH = mkdtempSync(join(bedEnv("HOOKSTREAM_TEST_DIR"), "chart-test-"));
 
 function valuesFile(name: string, text: string): string {
   const file = join(SCRATCH, name);

@@ -5,7 +5,6 @@
 // file starts its own etcd and kube-apiserver, the same binaries as the shared bed.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -113,7 +112,7 @@ describe("the operator under the chart's RBAC", () => {
       const env = podEnvironment(parseManifests(manifest), ns, podName);
 
       const token = (await kubectl.ok(["create", "token", fullname, "-n", ns, "--duration=1h"])).trim();
-      const dir = mkdtempSync(join(tmpdir(), "hookstream-chart-op-"));
+      const dir = mkdtempSync(join(bedEnv("HOOKSTREAM_TEST_DIR"), "chart-op-"));
       const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "run"], {
         cwd: REPO_ROOT,
         env: {

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import type { V1Container, V1Deployment, V1PolicyRule } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
@@ -75,7 +74,7 @@ export function helmBinary(): string {
 /** kubectl against the bed, with its own discovery cache (a CRD created by a test is seen at once). */
 export class Kubectl {
   readonly bin = kubectlBinary();
-  private readonly cacheDir = mkdtempSync(join(tmpdir(), "hookstream-kubectl-cache-"));
+  private readonly cacheDir = mkdtempSync(join(bedEnv("HOOKSTREAM_TEST_DIR"), "kubectl-cache-"));
 
   constructor(readonly kubeconfig = bedEnv("HOOKSTREAM_TEST_KUBECONFIG")) {}
 
