@@ -7,7 +7,6 @@ import type { JsMsg } from "@nats-io/jetstream";
 export class AckBatcher {
   private pending: JsMsg[] = [];
   private scheduled = false;
-  acked = 0;
 
   ack(m: JsMsg): void {
     this.pending.push(m);
@@ -22,6 +21,5 @@ export class AckBatcher {
     const batch = this.pending;
     this.pending = [];
     for (const m of batch) m.ack();
-    this.acked += batch.length;
   }
 }

@@ -52,7 +52,6 @@ export class StatusWriter {
   private enabled = false;
   private readonly minIntervalMs: number;
   private readonly now: () => Date;
-  writes = 0;
 
   constructor(
     private readonly patch: StatusPatcher,
@@ -181,7 +180,6 @@ export class StatusWriter {
     e.lastWriteAt = Date.now();
     try {
       const result = await this.patch(key, status);
-      this.writes++;
       if (result === "gone") {
         this.forget(key);
         return;

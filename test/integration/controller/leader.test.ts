@@ -13,12 +13,14 @@ describe("leader election with two operator processes", () => {
     for (const p of procs) await killAndWait(p);
   });
 
-  it("lets only the leader write status, and the standby takes over within 15 s of a SIGKILL", async () => {
-    const ns = await k.namespace("leader");
+  /** A namespace, a Lease name, a reader of its holder, and the flags both replicas share. */
+  async function twoReplicaSetup(prefix: string, extra: string[] = []) {
+    const ns = await k.namespace(prefix);
     const lease = uniqueName("lease");
     const leases = k.kc.makeApiClient(CoordinationV1Api);
     const holder = async () =>
       (await leases.readNamespacedLease({ name: lease, namespace: ns })).spec?.holderIdentity ?? "";
+    const names = streamArgs(streamNames(prefix.slice(0, 4)));
     const common = [
       "--namespaces",
       ns,
@@ -26,10 +28,14 @@ describe("leader election with two operator processes", () => {
       ns,
       "--leader-election-id",
       lease,
-      "--status-interval",
-      "1s",
-      ...streamArgs(streamNames("ld")),
+      ...extra,
+      ...names,
     ];
+    return { ns, holder, common };
+  }
+
+  it("lets only the leader write status, and the standby takes over within 15 s of a SIGKILL", async () => {
+    const { ns, holder, common } = await twoReplicaSetup("leader", ["--status-interval", "1s"]);
     const a = spawnOperator([...common, "--identity", "replica-a"]);
     procs.push(a);
     const first = await waitFor(
@@ -66,20 +72,7 @@ describe("leader election with two operator processes", () => {
   }, 90_000);
 
   it("hands over at once when the leader shuts down gracefully", async () => {
-    const ns = await k.namespace("handover");
-    const lease = uniqueName("lease");
-    const leases = k.kc.makeApiClient(CoordinationV1Api);
-    const holder = async () =>
-      (await leases.readNamespacedLease({ name: lease, namespace: ns })).spec?.holderIdentity ?? "";
-    const common = [
-      "--namespaces",
-      ns,
-      "--leader-election-namespace",
-      ns,
-      "--leader-election-id",
-      lease,
-      ...streamArgs(streamNames("ho")),
-    ];
+    const { holder, common } = await twoReplicaSetup("handover");
     const a = spawnOperator([...common, "--identity", "replica-a"]);
     procs.push(a);
     await waitFor("a leads", async () => (await holder().catch(() => "")) === "replica-a", 30_000, 100);

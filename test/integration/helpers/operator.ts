@@ -5,6 +5,7 @@ import { createLogger } from "../../../src/observability/logger.js";
 import { startOperator, type RunningOperator } from "../../../src/run.js";
 import { bedEnv, uniqueName } from "../env.js";
 import { streamArgs, streamNames } from "./nats.js";
+import { bedOperatorArgs } from "./process.js";
 
 export interface TestOperatorOptions {
   namespaces: string[];
@@ -19,12 +20,7 @@ export async function startTestOperator(
   opts: TestOperatorOptions,
 ): Promise<RunningOperator & { cfg: Config }> {
   const args = [
-    "--kubeconfig",
-    bedEnv("HOOKSTREAM_TEST_KUBECONFIG"),
-    "--nats-url",
-    bedEnv("HOOKSTREAM_TEST_NATS_URL"),
-    "--health-addr",
-    "127.0.0.1:0",
+    ...bedOperatorArgs(),
     "--namespaces",
     opts.namespaces.join(","),
     "--leader-election-id",

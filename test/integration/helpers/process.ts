@@ -8,23 +8,23 @@ export interface OperatorProcess {
   exited: Promise<number | null>;
 }
 
+/** The flags that point an operator at the test bed, on a free health port. */
+export function bedOperatorArgs(): string[] {
+  return [
+    "--kubeconfig",
+    bedEnv("HOOKSTREAM_TEST_KUBECONFIG"),
+    "--nats-url",
+    bedEnv("HOOKSTREAM_TEST_NATS_URL"),
+    "--health-addr",
+    "127.0.0.1:0",
+  ];
+}
+
 /** Runs `hookstream run` as its own process (for SIGKILL and leader tests), against the test bed. */
 export function spawnOperator(args: string[], env: Record<string, string> = {}): OperatorProcess {
   const child = spawn(
     process.execPath,
-    [
-      "--import",
-      "tsx",
-      "src/main.ts",
-      "run",
-      "--kubeconfig",
-      bedEnv("HOOKSTREAM_TEST_KUBECONFIG"),
-      "--nats-url",
-      bedEnv("HOOKSTREAM_TEST_NATS_URL"),
-      "--health-addr",
-      "127.0.0.1:0",
-      ...args,
-    ],
+    ["--import", "tsx", "src/main.ts", "run", ...bedOperatorArgs(), ...args],
     {
       cwd: REPO_ROOT,
       env: { ...process.env, HOOKSTREAM_LOG_LEVEL: "info", ...env },
