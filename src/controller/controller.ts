@@ -93,7 +93,9 @@ export class SubscriptionController {
     }, resyncMs);
     this.resyncTimer.unref();
     // Wait for the initial reconcile of everything listed, so the first table is complete.
-    while (this.queue.length > 0) await new Promise((r) => setTimeout(r, 10));
+    // Idle, not merely empty: a key a worker has just taken is not reconciled yet (it was a race
+    // that started ingest on an empty table, and events pulled meanwhile matched nothing).
+    while (!this.queue.idle) await new Promise((r) => setTimeout(r, 10));
     await this.rebuildNow();
   }
 

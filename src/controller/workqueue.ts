@@ -29,6 +29,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Nothing waiting and nothing being processed. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.processing.size === 0;
+  }
+
   add(key: string): void {
     if (this.shuttingDown) return;
     if (this.processing.has(key)) {

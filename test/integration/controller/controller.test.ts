@@ -173,3 +173,28 @@ describe("tenant subject policy", () => {
     ).toEqual([`${ns}/inside`]);
   });
 });
+
+describe("controller start", () => {
+  const k = new KubeHelper();
+
+  it("has every existing subscription in the routing table when start() returns", async () => {
+    // Two subscriptions and two reconcile workers: each worker takes one at once, so the queue is
+    // empty before either is reconciled. Ingest starts right after start(): an empty table then
+    // would match nothing and ack events undelivered.
+    const ns = await k.namespace("ctlstart");
+    await k.signingSecret(ns, "hook-secret");
+    await k.createSubscription(ns, "one", simpleSpec());
+    await k.createSubscription(ns, "two", simpleSpec());
+    const op = await startTestOperator({ namespaces: [ns] });
+    try {
+      const keys = op.controller.table
+        .current()
+        .match("shop.orders.created")
+        .map((r) => r.key)
+        .sort();
+      expect(keys).toEqual([`${ns}/one`, `${ns}/two`]);
+    } finally {
+      await op.stop();
+    }
+  });
+});

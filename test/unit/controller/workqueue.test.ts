@@ -35,6 +35,19 @@ describe("WorkQueue", () => {
     expect(q.length).toBe(0);
   });
 
+  it("is idle only when nothing waits and nothing is being processed", async () => {
+    const q = new WorkQueue();
+    expect(q.idle).toBe(true);
+    q.add("a");
+    expect(q.idle).toBe(false);
+    expect(await q.get()).toBe("a");
+    // Taken but not done: the queue is empty, yet the work is not finished.
+    expect(q.length).toBe(0);
+    expect(q.idle).toBe(false);
+    q.done("a");
+    expect(q.idle).toBe(true);
+  });
+
   it("accepts a key again once it has been handed out", async () => {
     const q = new WorkQueue();
     q.add("a");
