@@ -89,7 +89,9 @@ describe("at-least-once under crashes", () => {
     await waitFor("every event delivered", () => expected.every((id) => r.ids().has(id)), 60_000, 200).catch(
       (err: unknown) => {
         // What the operators said above info level, to tell a loss from a slow retry.
-        const said = procs.flatMap((p) => p.output().split("\n")).filter((l) => /"level":"(warn|error|fatal)"/.test(l));
+        const said = procs
+          .flatMap((p) => p.output().split("\n"))
+          .filter((l) => /"level":"(warn|error|fatal)"/.test(l));
         console.log(
           `missing: ${expected.filter((id) => !r.ids().has(id)).join(" ")}\n${said.slice(-40).join("\n")}`,
         );
