@@ -22,9 +22,12 @@ import type * as DeliveryDispatcherModule from "../src/delivery/dispatcher.js";
 import type * as DeliveryPipelineModule from "../src/delivery/pipeline.js";
 import type * as DeliveryRetryStoreModule from "../src/delivery/retry-store.js";
 import type * as DeliverySsrfModule from "../src/delivery/ssrf.js";
+import type * as DeliveryWorkerNotifierModule from "../src/delivery/worker-notifier.js";
 import type * as IngestRunnerModule from "../src/ingest/runner.js";
 import type * as IngestStreamsModule from "../src/ingest/streams.js";
+import type * as ObservabilityDeliveryMetricsModule from "../src/observability/delivery-metrics.js";
 import type * as ObservabilityLoggerModule from "../src/observability/logger.js";
+import type * as ObservabilityMetricsModule from "../src/observability/metrics.js";
 import type * as RoutingIndexModule from "../src/routing/index.js";
 import type * as SigningIndexModule from "../src/signing/index.js";
 import type * as StatusAggregatorModule from "../src/status/aggregator.js";
@@ -56,9 +59,15 @@ const { HttpNotifier } = await dist<typeof DeliveryDispatcherModule>("delivery/d
 const { DeliveryPipeline } = await dist<typeof DeliveryPipelineModule>("delivery/pipeline.js");
 const { JetStreamRetryStore } = await dist<typeof DeliveryRetryStoreModule>("delivery/retry-store.js");
 const { parseAllowList } = await dist<typeof DeliverySsrfModule>("delivery/ssrf.js");
+const { WorkerNotifier } = await dist<typeof DeliveryWorkerNotifierModule>("delivery/worker-notifier.js");
 const { IngestRunner } = await dist<typeof IngestRunnerModule>("ingest/runner.js");
 const { ensureStreams } = await dist<typeof IngestStreamsModule>("ingest/streams.js");
 const { createLogger } = await dist<typeof ObservabilityLoggerModule>("observability/logger.js");
+const { deliveryMetrics } = await dist<typeof ObservabilityDeliveryMetricsModule>(
+  "observability/delivery-metrics.js",
+);
+const { OperatorMetrics, createRegistry } =
+  await dist<typeof ObservabilityMetricsModule>("observability/metrics.js");
 const { RoutingTable, RoutingTableHolder } = await dist<typeof RoutingIndexModule>("routing/index.js");
 const { generateSecret } = await dist<typeof SigningIndexModule>("signing/index.js");
 const { OutcomeAggregator } = await dist<typeof StatusAggregatorModule>("status/aggregator.js");
@@ -69,6 +78,8 @@ const MATCHING = 3;
 const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG ?? 15_000);
 const RATES = [1000, 5000, 10_000];
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 5);
+// As `hookstream run --delivery-workers` (its default is 1); 0 sends from the main thread.
+const DELIVERY_WORKERS = Number(process.env.BENCH_DELIVERY_WORKERS ?? 1);
 const here = fileURLToPath(new URL(".", import.meta.url));
 const log = createLogger("warn");
 
@@ -200,21 +211,25 @@ for (const r of routes.slice(0, MATCHING)) {
 status.setEnabled(true);
 const statusStarted = Date.now();
 
-const notifier = new HttpNotifier({ allowList: parseAllowList(["127.0.0.0/8"]) });
-const noMetrics = { attempt() {}, retryScheduled() {}, deadLettered() {}, filterError() {}, breaker() {} };
+const notifier =
+  DELIVERY_WORKERS > 0
+    ? new WorkerNotifier({ workers: DELIVERY_WORKERS, allowCidrs: ["127.0.0.0/8"], options: {} })
+    : new HttpNotifier({ allowList: parseAllowList(["127.0.0.0/8"]) });
+// The operator's real metrics (prom-client registry), as `hookstream run` wires them.
+const metrics = deliveryMetrics(new OperatorMetrics(createRegistry()));
 const pipeline = new DeliveryPipeline(
   holder,
   notifier,
   new JetStreamRetryStore(nc, js, settings.retrySubjectPrefix, log),
   outcomes,
-  noMetrics,
+  metrics,
   log,
   {
     handoffMs: 2000,
     maxEventBytes: 1 << 20,
   },
 );
-const runner = new IngestRunner(js, settings, pipeline, { pulled() {}, lag() {} }, log);
+const runner = new IngestRunner(js, settings, pipeline, metrics, log);
 
 let peakRss = 0;
 const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);

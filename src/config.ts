@@ -32,6 +32,8 @@ export interface Config {
   maxEventBytes: number;
   /** CIDRs exempt from the SSRF guard. */
   ssrfAllow: string[];
+  /** Worker threads that send webhooks; 0 sends from the main thread. */
+  deliveryWorkers: number;
 }
 
 export interface NatsConfig {
@@ -197,6 +199,12 @@ export const OPTIONS: readonly Option[] = [
     help: "larger events are dead-lettered",
   },
   {
+    flag: "delivery-workers",
+    env: "HOOKSTREAM_DELIVERY_WORKERS",
+    default: "1",
+    help: "threads that send webhooks beside the main thread (0 sends from the main thread)",
+  },
+  {
     flag: "ssrf-allow-cidrs",
     env: "HOOKSTREAM_SSRF_ALLOW_CIDRS",
     help: "comma-separated CIDRs that endpoints may resolve to although private, loopback or link-local (default: none)",
@@ -349,6 +357,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     handoffMs: duration("handoff-after", 10),
     maxEventBytes: integer("max-event-bytes", 1, 64 * 1024 * 1024),
     ssrfAllow,
+    deliveryWorkers: integer("delivery-workers", 0, 64),
     subjectPolicyFile: get("subject-policy"),
     leaderElection: {
       enabled: leaderElect === "true",

@@ -9,6 +9,7 @@ import { LeaderElector } from "./controller/leader.js";
 import { ALLOW_ALL, parsePolicy } from "./controller/policy.js";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { HttpNotifier } from "./delivery/dispatcher.js";
+import { WorkerNotifier } from "./delivery/worker-notifier.js";
 import { DeliveryPipeline } from "./delivery/pipeline.js";
 import { JetStreamRetryStore } from "./delivery/retry-store.js";
 import { parseAllowList } from "./delivery/ssrf.js";
@@ -17,6 +18,7 @@ import { IngestRunner } from "./ingest/runner.js";
 import { ensureStreams } from "./ingest/streams.js";
 import { startHealthServer, type HealthServer } from "./observability/health.js";
 import type { Logger } from "./observability/logger.js";
+import { deliveryMetrics } from "./observability/delivery-metrics.js";
 import { createRegistry, OperatorMetrics } from "./observability/metrics.js";
 import { OutcomeAggregator } from "./status/aggregator.js";
 import { kubeStatusPatcher } from "./status/patcher.js";
@@ -122,22 +124,22 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
     // Delivery: only the leader pulls and delivers; a standby keeps its caches and table warm.
     const js = jetstream(nc);
     await ensureStreams(await jetstreamManager(nc), cfg.streams);
-    const notifier = new HttpNotifier({ allowList: parseAllowList(cfg.ssrfAllow) });
+    const notifier =
+      cfg.deliveryWorkers > 0
+        ? new WorkerNotifier({
+            workers: cfg.deliveryWorkers,
+            allowCidrs: cfg.ssrfAllow,
+            options: {},
+            onWorkerError: (err) => log.error({ err }, "delivery worker failed; replacing it"),
+          })
+        : new HttpNotifier({ allowList: parseAllowList(cfg.ssrfAllow) });
+    const delivered = deliveryMetrics(metrics);
     const pipeline = new DeliveryPipeline(
       ctl.table,
       notifier,
       new JetStreamRetryStore(nc, js, cfg.streams.retrySubjectPrefix, log),
       outcomes,
-      {
-        attempt: (subscription, result, seconds) => {
-          metrics.attempts.inc({ subscription, result });
-          metrics.attemptSeconds.observe({ result }, seconds);
-        },
-        retryScheduled: (subscription) => metrics.retriesScheduled.inc({ subscription }),
-        deadLettered: (subscription, reason) => metrics.deadLetters.inc({ subscription, reason }),
-        filterError: (subscription) => metrics.filterErrors.inc({ subscription }),
-        breaker: (subscription, open) => metrics.breakerOpen.set({ subscription }, open ? 1 : 0),
-      },
+      delivered,
       log,
       {
         handoffMs: cfg.handoffMs,
@@ -148,16 +150,7 @@ export async function startOperator(cfg: Config, log: Logger): Promise<RunningOp
       (key, message) => ctl.endpointDisabled(key, message),
     );
     ctl.onTable(() => pipeline.tableChanged());
-    const runner = new IngestRunner(
-      js,
-      cfg.streams,
-      pipeline,
-      {
-        pulled: (kind) => metrics.pulled.inc({ kind }),
-        lag: (kind, pending) => metrics.consumerPending.set({ kind }, pending),
-      },
-      log,
-    );
+    const runner = new IngestRunner(js, cfg.streams, pipeline, delivered, log);
     const startIngest = () =>
       runner.start().catch((err: unknown) => log.error({ err }, "could not start pulling events"));
     let leading = !cfg.leaderElection.enabled;

@@ -76,7 +76,7 @@ export class HttpNotifier implements Notifier {
     return agent;
   }
 
-  async send(req: WebhookRequest): Promise<SendResult> {
+  send(req: WebhookRequest): Promise<SendResult> {
     const started = performance.now();
     const done = (outcome: DeliveryOutcome): SendResult => ({
       ...outcome,
@@ -84,46 +84,30 @@ export class HttpNotifier implements Notifier {
     });
     const target = this.target(req.url);
     if (!target.ok) {
-      return done({
-        kind: "error",
-        code: ERR_DESTINATION_REFUSED,
-        message: `destination refused: ${target.reason}`,
-      });
+      return Promise.resolve(
+        done({
+          kind: "error",
+          code: ERR_DESTINATION_REFUSED,
+          message: `destination refused: ${target.reason}`,
+        }),
+      );
     }
-    try {
-      // No AbortSignal per request (it costs a timer each): undici's own timers bound the wait for
-      // the response headers and for each chunk of the body, the connect timeout the connection.
-      const res: Dispatcher.ResponseData = await this.agentFor(req.tls).request({
-        origin: target.origin,
-        path: target.path,
-        method: "POST",
-        headers: req.headers,
-        body: req.body,
-        headersTimeout: req.timeoutMs,
-        bodyTimeout: req.timeoutMs,
-      });
-      await this.drain(res.body);
-      const retryAfter = res.headers["retry-after"];
-      const outcome: DeliveryOutcome = { kind: "response", status: res.statusCode };
-      if (typeof retryAfter === "string") outcome.retryAfter = retryAfter;
-      return done(outcome);
-    } catch (err) {
-      const e = err as {
-        code?: string;
-        name?: string;
-        message?: string;
-        cause?: { code?: string; message?: string };
-      };
-      const timeout =
-        e.code === "UND_ERR_HEADERS_TIMEOUT" ||
-        e.code === "UND_ERR_BODY_TIMEOUT" ||
-        e.code === "UND_ERR_CONNECT_TIMEOUT";
-      const code = timeout ? "ETIMEDOUT" : (e.code ?? e.cause?.code);
-      const message = timeout
-        ? `timed out after ${req.timeoutMs} ms (${e.code})`
-        : (e.cause?.message ?? e.message ?? String(err));
-      return done({ kind: "error", ...(code ? { code } : {}), message });
-    }
+    return new Promise<SendResult>((resolve) => {
+      // A bare dispatch handler rather than `request()`: no response stream, no extra promises per
+      // delivery; undici's own timers bound the wait for headers and for each chunk of the body.
+      this.agentFor(req.tls).dispatch(
+        {
+          origin: target.origin,
+          path: target.path,
+          method: "POST",
+          headers: req.headers,
+          body: req.body,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        },
+        new ResponseSink(this.maxResponseBytes, req.timeoutMs, (outcome) => resolve(done(outcome))),
+      );
+    });
   }
 
   /** URL checks and parsing, once per distinct URL rather than once per request. */
@@ -142,19 +126,85 @@ export class HttpNotifier implements Notifier {
     return t;
   }
 
-  /** Reads (and discards) at most maxResponseBytes; a larger body is cut off with its connection. */
-  private async drain(body: Dispatcher.ResponseData["body"]): Promise<void> {
-    let read = 0;
-    for await (const chunk of body) {
-      read += (chunk as Buffer).length;
-      if (read > this.maxResponseBytes) {
-        body.destroy();
-        return;
-      }
-    }
-  }
-
   async close(): Promise<void> {
     await Promise.all([this.shared.close(), ...[...this.tlsAgents.values()].map((a) => a.close())]);
+  }
+}
+
+const RETRY_AFTER = "retry-after";
+
+/**
+ * Receives one response: keeps the status and Retry-After, discards the body up to a cap (a larger
+ * body is cut off with its connection) and reports exactly once.
+ */
+class ResponseSink implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private retryAfter: string | undefined;
+  private read = 0;
+  private cut = false;
+  private reported = false;
+  private abort: ((err?: Error) => void) | undefined;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly timeoutMs: number,
+    private readonly report: (outcome: DeliveryOutcome) => void,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    // 1xx interim responses come first and are followed by the real one.
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      if (name.length === RETRY_AFTER.length && name.toString("latin1").toLowerCase() === RETRY_AFTER) {
+        this.retryAfter = rawHeaders[i + 1]!.toString("latin1");
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.read += chunk.length;
+    if (this.read > this.maxBytes && !this.cut) {
+      this.cut = true;
+      this.abort?.(new Error(`response body larger than ${this.maxBytes} bytes: connection dropped`));
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.respond();
+  }
+
+  onError(err: Error): void {
+    if (this.cut) {
+      this.respond();
+      return;
+    }
+    if (this.reported) return;
+    this.reported = true;
+    const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+    const timeout =
+      e.code === "UND_ERR_HEADERS_TIMEOUT" ||
+      e.code === "UND_ERR_BODY_TIMEOUT" ||
+      e.code === "UND_ERR_CONNECT_TIMEOUT";
+    const code = timeout ? "ETIMEDOUT" : (e.code ?? e.cause?.code);
+    const message = timeout
+      ? `timed out after ${this.timeoutMs} ms (${e.code})`
+      : (e.cause?.message ?? e.message ?? String(err));
+    this.report({ kind: "error", ...(code ? { code } : {}), message });
+  }
+
+  private respond(): void {
+    if (this.reported) return;
+    this.reported = true;
+    const outcome: DeliveryOutcome = { kind: "response", status: this.status };
+    if (this.retryAfter !== undefined) outcome.retryAfter = this.retryAfter;
+    this.report(outcome);
   }
 }

@@ -71,7 +71,11 @@ export class DeliveryPipeline {
   private readonly random: () => number;
   private closed = false;
   private unsettled = 0;
-  private readonly inFlightAttempts = new Set<Promise<void>>();
+  /** Attempts started and not yet finished with (including their retry write or dead letter). */
+  private attemptsRunning = 0;
+  private readonly debug: boolean;
+  /** Each subscription's headers that do not change from one delivery to the next. */
+  private readonly baseHeaders = new WeakMap<ResolvedSubscription, Record<string, string>>();
 
   constructor(
     private readonly table: RoutingTableHolder<ResolvedSubscription>,
@@ -84,6 +88,7 @@ export class DeliveryPipeline {
     private readonly onDisabled: (key: string, message: string) => void = () => {},
   ) {
     this.random = opts.random ?? Math.random;
+    this.debug = log.isLevelEnabled("debug");
     this.handoffTimer = setInterval(
       () => this.handOffSlowTasks(),
       Math.max(50, Math.min(1000, opts.handoffMs / 4)),
@@ -253,8 +258,8 @@ export class DeliveryPipeline {
       lane.close();
     }
     await Promise.all(pending);
-    while (this.inFlightAttempts.size > 0 && Date.now() < deadline) {
-      await Promise.race([...this.inFlightAttempts, new Promise((r) => setTimeout(r, 100))]);
+    while (this.attemptsRunning > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
     }
     // Attempts still running: make their retry durable now. A late success then means one
     // duplicate, with the same webhook-id, rather than a lost event.
@@ -392,37 +397,48 @@ export class DeliveryPipeline {
   }
 
   private start(lane: Lane, task: DeliveryTask, permit: Permit): void {
-    const p = this.attempt(lane, task, permit).catch((err: unknown) => {
+    this.attemptsRunning++;
+    this.attempt(lane, task, permit).catch((err: unknown) => {
       this.log.error(
         { subscription: lane.key, eventId: task.event.id, err },
         "delivery attempt failed unexpectedly",
       );
       lane.finished(task);
     });
-    this.inFlightAttempts.add(p);
-    void p.finally(() => this.inFlightAttempts.delete(p));
+  }
+
+  private headersFor(sub: ResolvedSubscription, event: IngestedEvent, sentAt: Date): Record<string, string> {
+    let base = this.baseHeaders.get(sub);
+    if (!base) {
+      base = { ...sub.spec.endpoint.headers, "user-agent": "hookstream", "hookstream-subscription": sub.key };
+      if (sub.authorization) base.authorization = sub.authorization;
+      this.baseHeaders.set(sub, base);
+    }
+    const headers: Record<string, string> = {
+      ...base,
+      "content-type": event.headers["content-type"] ?? "application/json",
+      "hookstream-subject": event.subject,
+    };
+    if (sub.signing) {
+      Object.assign(headers, webhookHeaders(sub.signing.activeKeys(sentAt), event.id, sentAt, event.payload));
+    } else {
+      headers["webhook-id"] = event.id;
+      headers["webhook-timestamp"] = String(Math.floor(sentAt.getTime() / 1000));
+    }
+    return headers;
   }
 
   private async attempt(lane: Lane, task: DeliveryTask, permit: Permit): Promise<void> {
-    const sub = lane.sub;
-    const sentAt = new Date();
-    const headers: Record<string, string> = {
-      ...sub.spec.endpoint.headers,
-      "content-type": task.event.headers["content-type"] ?? "application/json",
-      "user-agent": "hookstream",
-      "hookstream-subject": task.event.subject,
-      "hookstream-subscription": sub.key,
-    };
-    if (sub.signing) {
-      Object.assign(
-        headers,
-        webhookHeaders(sub.signing.activeKeys(sentAt), task.event.id, sentAt, task.event.payload),
-      );
-    } else {
-      headers["webhook-id"] = task.event.id;
-      headers["webhook-timestamp"] = String(Math.floor(sentAt.getTime() / 1000));
+    try {
+      await this.attemptOnce(lane, task, permit);
+    } finally {
+      this.attemptsRunning--;
     }
-    if (sub.authorization) headers.authorization = sub.authorization;
+  }
+
+  private async attemptOnce(lane: Lane, task: DeliveryTask, permit: Permit): Promise<void> {
+    const sub = lane.sub;
+    const headers = this.headersFor(sub, task.event, new Date());
     const keepAlive = task.keepAlive
       ? setInterval(() => task.keepAlive?.(), this.opts.keepAliveMs ?? 10_000)
       : undefined;
@@ -445,27 +461,29 @@ export class DeliveryPipeline {
     const statusCode = result.kind === "response" ? result.status : undefined;
     const error = result.kind === "error" ? result.message : undefined;
     this.metrics.attempt(sub.key, verdict, result.durationMs / 1000);
-    this.log.debug(
-      {
-        subscription: sub.key,
-        eventId: task.event.id,
-        attempt: task.attempt,
-        statusCode,
-        error,
-        durationMs: Math.round(result.durationMs),
-        verdict,
-      },
-      "delivery attempt",
-    );
+    if (this.debug) {
+      this.log.debug(
+        {
+          subscription: sub.key,
+          eventId: task.event.id,
+          attempt: task.attempt,
+          statusCode,
+          error,
+          durationMs: Math.round(result.durationMs),
+          verdict,
+        },
+        "delivery attempt",
+      );
+    }
     const record = (r: "delivered" | "retrying" | "failed" | "deadLettered") =>
       this.outcomes.attempt({
         subscription: sub.key,
         eventId: task.event.id,
         result: r,
-        ...(statusCode !== undefined ? { statusCode } : {}),
-        ...(error !== undefined ? { error } : {}),
+        statusCode,
+        error,
         durationMs: result.durationMs,
-        time: new Date(now),
+        time: now,
       });
 
     if (this.handedOff.has(task)) {
@@ -562,7 +580,7 @@ export class DeliveryPipeline {
           eventId: task.event.id,
           result: "deadLettered",
           durationMs: 0,
-          time: new Date(),
+          time: Date.now(),
           error: reason,
         });
       }

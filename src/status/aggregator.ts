@@ -6,14 +6,30 @@ import type {
   OutcomeSink,
 } from "./outcomes.js";
 
+/** A subscription's summary, plus its newest attempt as plain fields, formatted only when read. */
+interface Entry {
+  summary: DeliverySummary;
+  /** The fields below changed since the summary was last read. */
+  fresh: boolean;
+  time: number;
+  eventId: string;
+  statusCode: number | undefined;
+  durationMs: number;
+  error: string | undefined;
+  /** Newest success (ms since the epoch); 0 when none since the last read. */
+  successTime: number;
+}
+
 /**
  * Folds attempt outcomes into one summary per subscription, in memory and O(1) per outcome: the
- * status writer reads the summaries at its own bounded rate, so status never costs a write per delivery.
+ * status writer reads the summaries at its own bounded rate, so status never costs a write per
+ * delivery. Per outcome only counters and a few fields change; the timestamps are formatted when
+ * the writer reads (at most once per subscription per interval), not once per delivery.
  * Counts continue from what the subscription's status already said (`seed`), so a restart or a new
  * leader does not reset them to zero.
  */
 export class OutcomeAggregator implements OutcomeSink {
-  private readonly summaries = new Map<string, DeliverySummary>();
+  private readonly entries = new Map<string, Entry>();
   private readonly listeners: ((subscription: string) => void)[] = [];
 
   /** Called with a subscription key whenever its summary changed. */
@@ -22,7 +38,7 @@ export class OutcomeAggregator implements OutcomeSink {
   }
 
   seed(subscription: string, fromStatus: Partial<DeliverySummary> | undefined): void {
-    if (this.summaries.has(subscription)) return;
+    if (this.entries.has(subscription)) return;
     const d = fromStatus?.deliveries;
     const summary: DeliverySummary = {
       deliveries: {
@@ -35,56 +51,90 @@ export class OutcomeAggregator implements OutcomeSink {
     };
     if (fromStatus?.lastAttempt) summary.lastAttempt = fromStatus.lastAttempt;
     if (fromStatus?.lastSuccessTime) summary.lastSuccessTime = fromStatus.lastSuccessTime;
-    this.summaries.set(subscription, summary);
+    this.entries.set(subscription, entry(summary));
   }
 
   get(subscription: string): DeliverySummary | undefined {
-    return this.summaries.get(subscription);
+    const e = this.entries.get(subscription);
+    if (!e) return undefined;
+    if (e.fresh) {
+      e.fresh = false;
+      const last: DeliverySummary["lastAttempt"] = {
+        time: new Date(e.time).toISOString(),
+        eventId: e.eventId,
+        durationMs: Math.round(e.durationMs),
+      };
+      if (e.statusCode !== undefined) last.statusCode = e.statusCode;
+      if (e.error !== undefined) last.error = e.error.slice(0, 512);
+      e.summary.lastAttempt = last;
+      if (e.successTime !== 0) {
+        e.summary.lastSuccessTime =
+          e.successTime === e.time ? last.time : new Date(e.successTime).toISOString();
+        e.successTime = 0;
+      }
+    }
+    return e.summary;
   }
 
   forget(subscription: string): void {
-    this.summaries.delete(subscription);
+    this.entries.delete(subscription);
   }
 
   attempt(o: AttemptOutcome): void {
-    const s = this.ensure(o.subscription);
-    const counts = s.deliveries;
-    if (o.result === "delivered") counts.succeeded++;
-    else counts.failed++;
+    const e = this.ensure(o.subscription);
+    const counts = e.summary.deliveries;
+    if (o.result === "delivered") {
+      counts.succeeded++;
+      e.successTime = o.time;
+    } else counts.failed++;
     if (o.result === "deadLettered") counts.deadLettered++;
-    const time = o.time.toISOString();
-    s.lastAttempt = { time, eventId: o.eventId, durationMs: Math.round(o.durationMs) };
-    if (o.statusCode !== undefined) s.lastAttempt.statusCode = o.statusCode;
-    if (o.error !== undefined) s.lastAttempt.error = o.error.slice(0, 512);
-    if (o.result === "delivered") s.lastSuccessTime = time;
+    e.fresh = true;
+    e.time = o.time;
+    e.eventId = o.eventId;
+    e.statusCode = o.statusCode;
+    e.durationMs = o.durationMs;
+    e.error = o.error;
     this.changed(o.subscription);
   }
 
   retrying(subscription: string, delta: number): void {
-    const counts = this.ensure(subscription).deliveries;
+    const counts = this.ensure(subscription).summary.deliveries;
     counts.retrying = Math.max(0, counts.retrying + delta);
     this.changed(subscription);
   }
 
   endpointState(subscription: string, state: EndpointState): void {
-    const s = this.ensure(subscription);
+    const s = this.ensure(subscription).summary;
     if (s.endpointState === state) return;
     s.endpointState = state;
     this.changed(subscription);
   }
 
-  private ensure(subscription: string): DeliverySummary {
-    let s = this.summaries.get(subscription);
-    if (!s) {
-      s = { deliveries: zeroCounts() };
-      this.summaries.set(subscription, s);
+  private ensure(subscription: string): Entry {
+    let e = this.entries.get(subscription);
+    if (!e) {
+      e = entry({ deliveries: zeroCounts() });
+      this.entries.set(subscription, e);
     }
-    return s;
+    return e;
   }
 
   private changed(subscription: string): void {
     for (const l of this.listeners) l(subscription);
   }
+}
+
+function entry(summary: DeliverySummary): Entry {
+  return {
+    summary,
+    fresh: false,
+    time: 0,
+    eventId: "",
+    statusCode: undefined,
+    durationMs: 0,
+    error: undefined,
+    successTime: 0,
+  };
 }
 
 function zeroCounts(): DeliveryCounts {

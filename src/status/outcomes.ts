@@ -12,7 +12,8 @@ export interface AttemptOutcome {
   statusCode?: number;
   durationMs: number;
   error?: string;
-  time: Date;
+  /** When the attempt ended, in ms since the epoch (a number: no Date per delivery). */
+  time: number;
 }
 
 export interface OutcomeSink {

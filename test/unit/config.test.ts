@@ -10,6 +10,8 @@ describe("loadConfig", () => {
     expect(cfg.shutdownTimeoutMs).toBe(25_000);
     expect(cfg.namespaces).toEqual([]);
     expect(cfg.nats.servers).toEqual(["nats://127.0.0.1:4222"]);
+    expect(cfg.deliveryWorkers).toBe(1);
+    expect(loadConfig(["--delivery-workers", "0"], {}).deliveryWorkers).toBe(0);
   });
 
   it("prefers flags to the environment, and the environment to defaults", () => {
@@ -34,6 +36,8 @@ describe("loadConfig", () => {
     [["--nats-tls-cert", "c.pem"], /--nats-tls-cert and --nats-tls-key/],
     [["--nats-user", "u"], /--nats-user and --nats-password/],
     [["--nats-token", "t", "--nats-creds", "f"], /at most one NATS authentication/],
+    [["--delivery-workers=-1"], /--delivery-workers.*"-1".*0 to 64/],
+    [["--delivery-workers", "65"], /--delivery-workers.*"65"/],
     [["positional"], /positional/i],
   ])("rejects %j with a message naming it", (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);

@@ -189,7 +189,7 @@ describe("chart: what it renders", () => {
       seccompProfile: { type: "RuntimeDefault" },
     });
     expect(c.resources?.requests).toEqual({ cpu: "100m", memory: "128Mi" });
-    expect(c.resources?.limits).toEqual({ cpu: "1", memory: "512Mi" });
+    expect(c.resources?.limits).toEqual({ cpu: "2", memory: "512Mi" });
     // The only writable path is an emptyDir at /tmp.
     const tmp = c.volumeMounts?.find((m) => m.mountPath === "/tmp");
     expect(pod.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();

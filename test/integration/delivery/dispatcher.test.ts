@@ -55,6 +55,25 @@ describe("HTTP dispatcher against a real receiver", () => {
     await n.close();
   });
 
+  it("reads Retry-After whatever its case, and cuts off a response body that never ends", async () => {
+    const n = new HttpNotifier({ allowList: parseAllowList(["127.0.0.0/8"]), maxResponseBytes: 4096 });
+    r.behaviour = (_req, res) => void res.writeHead(503, { "Retry-After": "12" }).end();
+    expect(await send(n, r.url())).toMatchObject({ kind: "response", status: 503, retryAfter: "12" });
+    let timer: NodeJS.Timeout | undefined;
+    r.behaviour = (_req, res) => {
+      res.writeHead(200);
+      timer = setInterval(() => res.write("y".repeat(1024)), 5);
+      res.on("close", () => clearInterval(timer));
+    };
+    const endless = await send(n, r.url(), 5000);
+    clearInterval(timer);
+    expect(endless).toMatchObject({ kind: "response", status: 200 });
+    expect(endless.durationMs).toBeLessThan(2000);
+    r.behaviour = (_req, res) => void res.writeHead(204).end();
+    expect(await send(n, r.url())).toMatchObject({ kind: "response", status: 204 });
+    await n.close();
+  });
+
   it("reports a refused connection as a retryable error", async () => {
     const n = new HttpNotifier({ allowList: parseAllowList(["127.0.0.0/8"]) });
     const res = await send(n, "http://127.0.0.1:9/hook");

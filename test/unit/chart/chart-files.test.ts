@@ -67,6 +67,7 @@ describe("chart files", () => {
       ["stream.retrySubjectPrefix", "HOOKSTREAM_RETRY_SUBJECT_PREFIX"],
       ["delivery.handoffAfter", "HOOKSTREAM_HANDOFF_AFTER"],
       ["delivery.maxEventBytes", "HOOKSTREAM_MAX_EVENT_BYTES"],
+      ["delivery.workers", "HOOKSTREAM_DELIVERY_WORKERS"],
       ["leaderElection.enabled", "HOOKSTREAM_LEADER_ELECT"],
     ];
     for (const [path, env] of pairs) {

@@ -6,7 +6,14 @@ const SUB = "shop/orders";
 const T0 = new Date("2025-06-01T12:00:00.000Z");
 
 function outcome(o: Partial<AttemptOutcome> = {}): AttemptOutcome {
-  return { subscription: SUB, eventId: "ev-1", result: "delivered", durationMs: 12, time: T0, ...o };
+  return {
+    subscription: SUB,
+    eventId: "ev-1",
+    result: "delivered",
+    durationMs: 12,
+    time: T0.getTime(),
+    ...o,
+  };
 }
 
 function withListener(): { agg: OutcomeAggregator; calls: string[] } {
@@ -96,7 +103,9 @@ describe("OutcomeAggregator.attempt", () => {
     });
 
     const t1 = new Date(T0.getTime() + 60_000);
-    agg.attempt(outcome({ eventId: "e2", result: "retrying", statusCode: 503, error: "HTTP 503", time: t1 }));
+    agg.attempt(
+      outcome({ eventId: "e2", result: "retrying", statusCode: 503, error: "HTTP 503", time: t1.getTime() }),
+    );
     expect(agg.get(SUB)?.lastAttempt).toEqual({
       time: t1.toISOString(),
       eventId: "e2",
@@ -108,8 +117,21 @@ describe("OutcomeAggregator.attempt", () => {
 
     // A later attempt without a response carries neither the old status code nor the old error.
     const t2 = new Date(T0.getTime() + 120_000);
-    agg.attempt(outcome({ eventId: "e3", result: "failed", time: t2 }));
+    agg.attempt(outcome({ eventId: "e3", result: "failed", time: t2.getTime() }));
     expect(agg.get(SUB)?.lastAttempt).toEqual({ time: t2.toISOString(), eventId: "e3", durationMs: 12 });
+  });
+
+  it("keeps the time of a success followed, before status is read, by a failure", () => {
+    const agg = new OutcomeAggregator();
+    agg.attempt(outcome({ eventId: "e1" }));
+    const t1 = T0.getTime() + 5000;
+    agg.attempt(outcome({ eventId: "e2", result: "retrying", statusCode: 503, time: t1 }));
+    expect(agg.get(SUB)).toMatchObject({
+      lastAttempt: { time: new Date(t1).toISOString(), eventId: "e2", statusCode: 503 },
+      lastSuccessTime: T0.toISOString(),
+    });
+    // Read again with nothing new: the same summary.
+    expect(agg.get(SUB)?.lastSuccessTime).toBe(T0.toISOString());
   });
 
   it("truncates the error text to 512 characters", () => {
