@@ -78,6 +78,7 @@ const MATCHING = 3;
 const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG ?? 15_000);
 const RATES = [1000, 5000, 10_000];
 const PHASE_SECONDS = Number(process.env.BENCH_PHASE_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // As `hookstream run --delivery-workers` (its default is 1); 0 sends from the main thread.
 const DELIVERY_WORKERS = Number(process.env.BENCH_DELIVERY_WORKERS ?? 1);
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -89,14 +90,22 @@ function child(script: string, args: string[] = []): ChildProcess {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
 }
-function ask<T>(p: ChildProcess, msg: object): Promise<T> {
-  return new Promise((resolve) => {
-    p.once("message", (m) => resolve(m as T));
-    p.send(msg);
+/** The child's next message; fails (rather than waits for ever) if the child exits first. */
+function once<T>(p: ChildProcess, what = "benchmark child"): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null, signal: string | null) =>
+      reject(new Error(`${what} (pid ${p.pid}) exited with code ${code} signal ${signal}`));
+    p.once("exit", onExit);
+    p.once("message", (m) => {
+      p.off("exit", onExit);
+      resolve(m as T);
+    });
   });
 }
-function once<T>(p: ChildProcess): Promise<T> {
-  return new Promise((resolve) => p.once("message", (m) => resolve(m as T)));
+function ask<T>(p: ChildProcess, msg: object): Promise<T> {
+  const answer = once<T>(p, "receiver");
+  p.send(msg);
+  return answer;
 }
 interface Report {
   count: number;
@@ -148,7 +157,7 @@ const bins = await bedBinaries();
 const { dir, cleanup } = guardedTempDir("hookstream-bench-");
 const nats = await startNats(dir, bins.NATS_SERVER, "bench");
 const receiver = child("receiver-proc.ts");
-const { port } = await once<{ port: number }>(receiver);
+const { port } = await once<{ port: number }>(receiver, "receiver");
 const url = `http://127.0.0.1:${port}/hook`;
 const secretData = { secret: Buffer.from(generateSecret()).toString("base64") };
 
@@ -232,7 +241,24 @@ const pipeline = new DeliveryPipeline(
 const runner = new IngestRunner(js, settings, pipeline, metrics, log);
 
 let peakRss = 0;
-const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+let atPeak: NodeJS.MemoryUsage | undefined;
+// Off while the naive baseline runs in this process: its memory is not the operator's.
+let sampling = true;
+const rssTimer = setInterval(() => {
+  if (!sampling) return;
+  const m = process.memoryUsage();
+  if (m.rss > peakRss) {
+    peakRss = m.rss;
+    atPeak = m;
+  }
+}, 200);
+const mb = (n: number | undefined) => Math.round((n ?? 0) / 1024 / 1024);
+console.log(
+  `operator process after building the table: ${JSON.stringify(memoryMb(process.memoryUsage()))} MB`,
+);
+function memoryMb(m: NodeJS.MemoryUsage): Record<string, number> {
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external) };
+}
 
 async function publish(
   prefix: string,
@@ -241,21 +267,94 @@ async function publish(
   idPrefix: string,
 ): Promise<{ sent: number; seconds: number }> {
   const p = child("publisher-proc.ts", [nats.url, prefix, "16", String(rate), String(total), idPrefix]);
-  return once(p);
+  return once(p, "publisher");
 }
 
-// 1. Throughput of hookstream on a backlog.
-await publish("bench", 0, BACKLOG_EVENTS, "backlog");
-await ask(receiver, { cmd: "reset" });
-let t0 = performance.timeOrigin + performance.now();
-let r = await profiled(process.env.BENCH_CPU_PROFILE, async () => {
-  await runner.start();
-  return waitForCount(receiver, BACKLOG_EVENTS * MATCHING, 180_000);
+// 1. Throughput on a backlog: hookstream, then the naive baseline (pull, POST, ack — nothing else —
+// same NATS, same receiver, same POST count), in alternating rounds so that both see the machine in
+// the same state; the figures are the medians of the rounds.
+await jsm.streams.add({ name: "NAIVE", subjects: ["naive.>"] });
+await jsm.consumers.add("NAIVE", {
+  durable_name: "naive",
+  ack_policy: AckPolicy.Explicit,
+  deliver_policy: DeliverPolicy.All,
+  max_ack_pending: 20_000,
 });
-const deliveriesPerS = r.count / ((r.last - t0) / 1000);
+const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+const naiveConsumer = await js.consumers.get("NAIVE", "naive");
+
+async function hookstreamBacklog(round: number): Promise<number> {
+  await publish("bench", 0, BACKLOG_EVENTS, `backlog${round}`);
+  await ask(receiver, { cmd: "reset" });
+  const t0 = performance.timeOrigin + performance.now();
+  const r = await profiled(round === 1 ? process.env.BENCH_CPU_PROFILE : undefined, async () => {
+    await runner.start();
+    return waitForCount(receiver, BACKLOG_EVENTS * MATCHING, 180_000);
+  });
+  await runner.stop();
+  const perS = r.count / ((r.last - t0) / 1000);
+  console.log(
+    `round ${round} hookstream: ${BACKLOG_EVENTS} events x ${MATCHING} subscriptions = ${r.count} signed deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(perS)} deliveries/s`,
+  );
+  return perS;
+}
+
+async function naiveBacklog(round: number): Promise<number> {
+  const total = BACKLOG_EVENTS * MATCHING;
+  await publish("naive", 0, total, `naive${round}`);
+  await ask(receiver, { cmd: "reset" });
+  const t0 = performance.timeOrigin + performance.now();
+  const msgs = await naiveConsumer.consume({ max_messages: 512 });
+  let inflight = 0;
+  let done = 0;
+  void (async () => {
+    for await (const m of msgs) {
+      while (inflight >= 256) await sleep(0);
+      inflight++;
+      void agent
+        .request({
+          origin: `http://127.0.0.1:${port}`,
+          path: "/hook",
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: m.data,
+        })
+        .then(async (res) => {
+          await res.body.dump();
+          m.ack();
+        })
+        .finally(() => {
+          inflight--;
+          done++;
+        });
+    }
+  })();
+  const r = await waitForCount(receiver, total, 180_000);
+  while (done < total) await sleep(10);
+  msgs.stop();
+  const perS = r.count / ((r.last - t0) / 1000);
+  console.log(
+    `round ${round} naive pull/POST/ack: ${r.count} deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(perS)} deliveries/s`,
+  );
+  return perS;
+}
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+const hookstreamRounds: number[] = [];
+const naiveRounds: number[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  hookstreamRounds.push(await hookstreamBacklog(round));
+  sampling = false;
+  naiveRounds.push(await naiveBacklog(round));
+  sampling = true;
+}
+const deliveriesPerS = median(hookstreamRounds);
+const naivePerS = median(naiveRounds);
 console.log(
-  `hookstream backlog: ${BACKLOG_EVENTS} events x ${MATCHING} subscriptions = ${r.count} signed deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(deliveriesPerS)} deliveries/s`,
+  `throughput, median of ${ROUNDS} rounds: hookstream ${Math.round(deliveriesPerS)} deliveries/s, naive ${Math.round(naivePerS)} deliveries/s`,
 );
+await runner.start();
+let r: Report;
 
 // 2. Latency at fixed offered rates.
 const latency: Record<number, Report & { offered: number; achieved: number }> = {};
@@ -279,54 +378,9 @@ const patchesPerSubPerMin = Math.max(0, ...[...patches.values()].map(busiestWind
 const maxPatches = Math.max(0, ...[...patches.values()].map((t) => t.length));
 const minGapMs = Math.min(...[...patches.values()].flatMap((t) => t.slice(1).map((u, i) => u - t[i]!)));
 await status.flush();
-const rssMb = Math.round(peakRss / 1024 / 1024);
+const rssMb = mb(peakRss);
+if (atPeak) console.log(`operator process at its RSS peak: ${JSON.stringify(memoryMb(atPeak))} MB`);
 
-// 3. The naive baseline: pull, POST, ack — nothing else — same NATS, same receiver, same POST count.
-await jsm.streams.add({ name: "NAIVE", subjects: ["naive.>"] });
-await jsm.consumers.add("NAIVE", {
-  durable_name: "naive",
-  ack_policy: AckPolicy.Explicit,
-  deliver_policy: DeliverPolicy.All,
-  max_ack_pending: 20_000,
-});
-await publish("naive", 0, BACKLOG_EVENTS * MATCHING, "naive");
-await ask(receiver, { cmd: "reset" });
-const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-const consumer = await js.consumers.get("NAIVE", "naive");
-t0 = performance.timeOrigin + performance.now();
-const msgs = await consumer.consume({ max_messages: 512 });
-let inflight = 0;
-let naiveDone = 0;
-const naiveTotal = BACKLOG_EVENTS * MATCHING;
-void (async () => {
-  for await (const m of msgs) {
-    while (inflight >= 256) await sleep(0);
-    inflight++;
-    void agent
-      .request({
-        origin: `http://127.0.0.1:${port}`,
-        path: "/hook",
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: m.data,
-      })
-      .then(async (res) => {
-        await res.body.dump();
-        m.ack();
-      })
-      .finally(() => {
-        inflight--;
-        naiveDone++;
-      });
-  }
-})();
-r = await waitForCount(receiver, naiveTotal, 180_000);
-while (naiveDone < naiveTotal) await sleep(10);
-msgs.stop();
-const naivePerS = r.count / ((r.last - t0) / 1000);
-console.log(
-  `naive pull/POST/ack: ${r.count} deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(naivePerS)} deliveries/s`,
-);
 clearInterval(rssTimer);
 
 console.log(

@@ -41,3 +41,6 @@ await Promise.all(inflight);
 process.send?.({ sent, seconds: (now() - started) / 1000 });
 await nc.close();
 process.exit(0);
+
+// Never outlive the benchmark that started this process.
+process.on("disconnect", () => process.exit(0));

@@ -49,3 +49,6 @@ process.on("message", (m: { cmd: string }) => {
     process.exit(0);
   }
 });
+
+// Never outlive the benchmark that started this process.
+process.on("disconnect", () => process.exit(0));

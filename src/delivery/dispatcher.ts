@@ -6,7 +6,8 @@ import { guardedLookup } from "./ssrf-lookup.js";
 /** One signed HTTP request, fully prepared by the caller. */
 export interface WebhookRequest {
   url: string;
-  headers: Record<string, string>;
+  /** Header names and values, as an object or as flat [name, value, name, value, ...] pairs. */
+  headers: Record<string, string> | string[];
   body: Uint8Array;
   timeoutMs: number;
   /** Custom CA and client certificate (mTLS) for this endpoint. */

@@ -64,7 +64,9 @@ describe("delivery pipeline: JetStream in, signed webhooks out", () => {
     await k.createSubscription(
       ns,
       "signed",
-      spec(r.url(), ["orders.*"], { endpoint: { url: r.url(), headers: { "X-Team": "fulfillment" } } }),
+      spec(r.url(), ["orders.*"], {
+        endpoint: { url: r.url(), headers: { "X-Team": "fulfillment", "User-Agent": "acme-hooks/1" } },
+      }),
     );
     await ready("signed");
     for (let i = 0; i < 20; i++)
@@ -78,6 +80,8 @@ describe("delivery pipeline: JetStream in, signed webhooks out", () => {
       expect(req.headers["hookstream-subject"]).toBe(subject("orders.created"));
       expect(req.headers["hookstream-subscription"]).toBe(`${ns}/signed`);
       expect(req.headers["x-team"]).toBe("fulfillment");
+      // The spec's own User-Agent replaces hookstream's, once.
+      expect(req.headers["user-agent"]).toBe("acme-hooks/1");
       expect(req.headers["content-type"]).toBe("application/json");
     }
     expect([...r.ids()].sort()).toEqual(Array.from({ length: 20 }, (_, i) => `signed-${i}`).sort());
