@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from "undici";
+import { webhookSignature } from "../signing/index.js";
 import type { DeliveryOutcome } from "./retry-policy.js";
 import { ERR_DESTINATION_REFUSED, checkUrl, type AllowList } from "./ssrf.js";
 import { guardedLookup } from "./ssrf-lookup.js";
@@ -10,6 +11,11 @@ export interface WebhookRequest {
   headers: Record<string, string> | string[];
   body: Uint8Array;
   timeoutMs: number;
+  /**
+   * Sign the body as it is sent: adds `webhook-signature` (Standard Webhooks v1) over id, timestamp
+   * and body with each key. Done here, where the bytes leave, so a delivery thread does the HMAC work.
+   */
+  sign?: { keys: readonly Uint8Array[]; id: string; timestampSeconds: number };
   /** Custom CA and client certificate (mTLS) for this endpoint. */
   tls?: { ca?: string; cert?: string; key?: string };
 }
@@ -93,6 +99,20 @@ export class HttpNotifier implements Notifier {
         }),
       );
     }
+    let headers = req.headers;
+    if (req.sign) {
+      let signature: string;
+      try {
+        signature = webhookSignature(req.sign.keys, req.sign.id, req.sign.timestampSeconds, req.body);
+      } catch (err) {
+        return Promise.resolve(
+          done({ kind: "error", code: "ERR_SIGNING", message: `cannot sign: ${(err as Error).message}` }),
+        );
+      }
+      headers = Array.isArray(headers)
+        ? [...headers, "webhook-signature", signature]
+        : { ...headers, "webhook-signature": signature };
+    }
     return new Promise<SendResult>((resolve) => {
       // A bare dispatch handler rather than `request()`: no response stream, no extra promises per
       // delivery; undici's own timers bound the wait for headers and for each chunk of the body.
@@ -101,7 +121,7 @@ export class HttpNotifier implements Notifier {
           origin: target.origin,
           path: target.path,
           method: "POST",
-          headers: req.headers,
+          headers,
           body: req.body,
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,

@@ -2,10 +2,9 @@ import type { ResolvedSubscription } from "../controller/resolve.js";
 import type { IngestedEvent } from "../ingest/event.js";
 import type { Logger } from "../observability/logger.js";
 import { needsData, type FilterEvent, type Route, type RoutingTableHolder } from "../routing/index.js";
-import { webhookSignature } from "../signing/index.js";
 import type { OutcomeSink } from "../status/outcomes.js";
 import { healthSignal, type BreakerChange, type Permit } from "./breaker.js";
-import type { Notifier, SendResult } from "./dispatcher.js";
+import type { Notifier, SendResult, WebhookRequest } from "./dispatcher.js";
 import { Lane } from "./lane.js";
 import { classify, parseRetryAfter, retryDelayMs } from "./retry-policy.js";
 import type { DeliveryTask, RetryStore } from "./task.js";
@@ -411,7 +410,7 @@ export class DeliveryPipeline {
   }
 
   /** Flat name/value pairs: cheaper to build, to pass to a worker thread and for undici to read. */
-  private headersFor(sub: ResolvedSubscription, event: IngestedEvent, sentAt: Date): string[] {
+  private headersFor(sub: ResolvedSubscription, event: IngestedEvent, seconds: number): string[] {
     let base = this.baseHeaders.get(sub);
     if (!base) {
       // A custom user-agent or content-type from the spec replaces ours.
@@ -424,7 +423,6 @@ export class DeliveryPipeline {
       base = { pairs, contentType: !has("content-type") };
       this.baseHeaders.set(sub, base);
     }
-    const seconds = Math.floor(sentAt.getTime() / 1000);
     const headers = base.pairs.slice();
     if (base.contentType) headers.push("content-type", event.headers["content-type"] ?? "application/json");
     headers.push(
@@ -435,12 +433,6 @@ export class DeliveryPipeline {
       "webhook-timestamp",
       String(seconds),
     );
-    if (sub.signing) {
-      headers.push(
-        "webhook-signature",
-        webhookSignature(sub.signing.activeKeys(sentAt), event.id, seconds, event.payload),
-      );
-    }
     return headers;
   }
 
@@ -454,19 +446,24 @@ export class DeliveryPipeline {
 
   private async attemptOnce(lane: Lane, task: DeliveryTask, permit: Permit): Promise<void> {
     const sub = lane.sub;
-    const headers = this.headersFor(sub, task.event, new Date());
+    const sentAt = new Date();
+    const seconds = Math.floor(sentAt.getTime() / 1000);
+    const request: WebhookRequest = {
+      url: sub.spec.endpoint.url,
+      headers: this.headersFor(sub, task.event, seconds),
+      body: task.event.payload,
+      timeoutMs: sub.timeoutMs,
+    };
+    if (sub.tls) request.tls = sub.tls;
+    if (sub.signing) {
+      request.sign = { keys: sub.signing.activeKeys(sentAt), id: task.event.id, timestampSeconds: seconds };
+    }
     const keepAlive = task.keepAlive
       ? setInterval(() => task.keepAlive?.(), this.opts.keepAliveMs ?? 10_000)
       : undefined;
     let result: SendResult;
     try {
-      result = await this.notifier.send({
-        url: sub.spec.endpoint.url,
-        headers,
-        body: task.event.payload,
-        timeoutMs: sub.timeoutMs,
-        ...(sub.tls ? { tls: sub.tls } : {}),
-      });
+      result = await this.notifier.send(request);
     } finally {
       if (keepAlive) clearInterval(keepAlive);
     }

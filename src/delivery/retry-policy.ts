@@ -27,6 +27,7 @@ const PERMANENT_ERROR_CODES: ReadonlySet<string> = new Set([
   ERR_DESTINATION_REFUSED,
   "ERR_INVALID_URL",
   "UND_ERR_INVALID_ARG",
+  "ERR_SIGNING",
 ]);
 
 export function isPermanentError(code: string | undefined): boolean {

@@ -66,6 +66,7 @@ export class WorkerNotifier implements Notifier {
     const body = new Uint8Array(req.body);
     const wire: WebhookRequest = { url: req.url, headers: req.headers, body, timeoutMs: req.timeoutMs };
     if (req.tls) wire.tls = req.tls;
+    if (req.sign) wire.sign = req.sign;
     return new Promise<SendResult>((resolve) => {
       slot.pending.set(id, resolve);
       slot.outbox.push([id, wire]);

@@ -16,6 +16,6 @@ export function signedPrefix(id: string, timestamp: string): Buffer {
 }
 
 /** Base64 of HMAC-SHA256 over prefix then body, exactly the bytes given. */
-export function hmacBase64(key: Buffer, prefix: Buffer, body: Uint8Array): string {
+export function hmacBase64(key: Uint8Array, prefix: Buffer, body: Uint8Array): string {
   return createHmac("sha256", key).update(prefix).update(body).digest("base64");
 }

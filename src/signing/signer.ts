@@ -18,7 +18,7 @@ export interface WebhookHeaders {
  * seconds, because receivers would read back a different number than the one signed.
  */
 export function webhookSignature(
-  keys: readonly Buffer[],
+  keys: readonly Uint8Array[],
   id: string,
   timestampSeconds: number,
   body: Uint8Array,
@@ -43,7 +43,7 @@ export function webhookSignature(
 
 /** The three Standard Webhooks headers for one delivery attempt sent at `sentAt`. */
 export function webhookHeaders(
-  keys: readonly Buffer[],
+  keys: readonly Uint8Array[],
   id: string,
   sentAt: Date,
   body: Uint8Array,

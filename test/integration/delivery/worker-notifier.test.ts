@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { Webhook } from "standardwebhooks";
 import { WorkerNotifier } from "../../../src/delivery/worker-notifier.js";
+import { generateSecret, parseSecret } from "../../../src/signing/index.js";
 import { Receiver } from "../helpers/receiver.js";
 
 /** Deliveries from worker threads, against a real loopback receiver. */
@@ -35,6 +37,40 @@ describe("WorkerNotifier", () => {
       const i = Number(req.path.split("/").at(-1));
       expect(req.body.toString()).toBe(`{"n":${i}}`);
       expect(req.headers["webhook-id"]).toBe(`msg_${i}`);
+    }
+    await n.close();
+  });
+
+  it("signs in the worker what it sends, with every key given, verifiable by standardwebhooks", async () => {
+    const n = new WorkerNotifier({ workers: 1, allowCidrs: ["127.0.0.0/8"], options: {} });
+    const secrets = [generateSecret(), generateSecret()];
+    const keys = secrets.map((s) => {
+      const parsed = parseSecret(s);
+      if (!parsed.ok) throw new Error(parsed.error);
+      return parsed.key;
+    });
+    const before = r.received.length;
+    const now = Math.floor(Date.now() / 1000);
+    const res = await n.send({
+      url: r.url(),
+      headers: [
+        "content-type",
+        "application/json",
+        "webhook-id",
+        "msg_signed",
+        "webhook-timestamp",
+        String(now),
+      ],
+      body: Buffer.from('{"signed":true}'),
+      timeoutMs: 2000,
+      sign: { keys, id: "msg_signed", timestampSeconds: now },
+    });
+    expect(res).toMatchObject({ kind: "response", status: 204 });
+    const got = r.received[before]!;
+    expect(got.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+    // Either secret alone verifies the delivery (a rotation's grace period).
+    for (const secret of secrets) {
+      expect(new Webhook(secret).verify(got.body.toString(), got.headers)).toEqual({ signed: true });
     }
     await n.close();
   });
