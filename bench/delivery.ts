@@ -294,7 +294,7 @@ async function hookstreamBacklog(round: number): Promise<number> {
   await runner.stop();
   const perS = r.count / ((r.last - t0) / 1000);
   console.log(
-    `round ${round} hookstream: ${BACKLOG_EVENTS} events x ${MATCHING} subscriptions = ${r.count} signed deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(perS)} deliveries/s`,
+    `round ${round} hookstream: ${BACKLOG_EVENTS} events x ${MATCHING} subscriptions = ${r.count} signed deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(perS)} deliveries/s; peak RSS so far ${mb(peakRss)} MB`,
   );
   return perS;
 }
@@ -365,7 +365,7 @@ for (const rate of RATES) {
   r = await waitForCount(receiver, total * MATCHING, 60_000);
   latency[rate] = { ...r, offered: rate, achieved: pub.sent / pub.seconds };
   console.log(
-    `offered ${rate} events/s (published ${Math.round(pub.sent / pub.seconds)}/s), ${MATCHING} deliveries each: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(1)} ms, delivered ${r.count}/${total * MATCHING}`,
+    `offered ${rate} events/s (published ${Math.round(pub.sent / pub.seconds)}/s), ${MATCHING} deliveries each: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, max ${r.max.toFixed(1)} ms, delivered ${r.count}/${total * MATCHING}; peak RSS so far ${mb(peakRss)} MB`,
   );
 }
 await runner.stop();
