@@ -62,8 +62,9 @@ export class WorkerNotifier implements Notifier {
       });
     }
     const id = this.nextId++;
-    // A copy of exactly the body's bytes: a view into a larger buffer would clone all of it.
-    const body = new Uint8Array(req.body);
+    // Exactly the body's bytes: a view into a larger buffer would clone all of that buffer.
+    const b = req.body;
+    const body = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
     const wire: WebhookRequest = { url: req.url, headers: req.headers, body, timeoutMs: req.timeoutMs };
     if (req.tls) wire.tls = req.tls;
     if (req.sign) wire.sign = req.sign;

@@ -37,7 +37,9 @@ export function ingest(m: JsMsg): IngestedEvent {
     id: webhookId({ msgId: msgId || undefined, stream: info.stream, seq: info.streamSequence }),
     subject: m.subject,
     headers: headersOf(m.headers),
-    payload: m.data,
+    // Its own copy: the message's bytes are a view into the client's read buffer, which a long
+    // wait (or a worker thread's structured clone) would otherwise keep whole.
+    payload: new Uint8Array(m.data),
     time: new Date(Math.floor(m.info.timestampNanos / 1_000_000)),
     stream: info.stream,
     seq: info.streamSequence,

@@ -137,7 +137,7 @@ export class IngestRunner {
       id: h?.get(H.eventId) ?? "",
       subject: h?.get(H.eventSubject) ?? "",
       headers,
-      payload: m.data,
+      payload: new Uint8Array(m.data),
       time: new Date(Number(h?.get(H.eventTime)) || Date.now()),
       stream: h?.get(H.eventStream) ?? "",
       seq: Number(h?.get(H.eventSeq)) || 0,
