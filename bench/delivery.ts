@@ -73,6 +73,8 @@ const { generateSecret } = await dist<typeof SigningIndexModule>("signing/index.
 const { OutcomeAggregator } = await dist<typeof StatusAggregatorModule>("status/aggregator.js");
 const { StatusWriter } = await dist<typeof StatusWriterModule>("status/writer.js");
 
+// Before any of the operator's state exists: node, tsx and this harness (part of every RSS figure below).
+const harnessRssMb = Math.round(process.memoryUsage().rss / 1024 / 1024);
 const SUBSCRIPTIONS = 10_000;
 const MATCHING = 3;
 const BACKLOG_EVENTS = Number(process.env.BENCH_BACKLOG ?? 15_000);
@@ -253,6 +255,7 @@ const rssTimer = setInterval(() => {
   }
 }, 200);
 const mb = (n: number | undefined) => Math.round((n ?? 0) / 1024 / 1024);
+console.log(`benchmark process before the operator's state: rss ${harnessRssMb} MB`);
 console.log(
   `operator process after building the table: ${JSON.stringify(memoryMb(process.memoryUsage()))} MB`,
 );
