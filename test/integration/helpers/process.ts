@@ -21,16 +21,18 @@ export function bedOperatorArgs(): string[] {
 }
 
 /** Runs `hookstream run` as its own process (for SIGKILL and leader tests), against the test bed. */
-export function spawnOperator(args: string[], env: Record<string, string> = {}): OperatorProcess {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "src/main.ts", "run", ...bedOperatorArgs(), ...args],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOOKSTREAM_LOG_LEVEL: "info", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+export function spawnOperator(
+  args: string[],
+  env: Record<string, string> = {},
+  /** Run the tsc output in dist/ with plain node, as the image does, instead of the sources. */
+  built = false,
+): OperatorProcess {
+  const entry = built ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const child = spawn(process.execPath, [...entry, "run", ...bedOperatorArgs(), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HOOKSTREAM_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
