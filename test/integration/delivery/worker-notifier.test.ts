@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Webhook } from "standardwebhooks";
+import { classify } from "../../../src/delivery/retry-policy.js";
 import { WorkerNotifier } from "../../../src/delivery/worker-notifier.js";
 import { generateSecret, parseSecret } from "../../../src/signing/index.js";
 import { Receiver } from "../helpers/receiver.js";
+import { waitFor } from "../helpers/wait.js";
 
 /** Deliveries from worker threads, against a real loopback receiver. */
 describe("WorkerNotifier", () => {
@@ -87,6 +89,45 @@ describe("WorkerNotifier", () => {
     expect(slow).toMatchObject({ kind: "error", code: "ETIMEDOUT" });
     r.behaviour = (_req, res) => void res.writeHead(204).end();
     await m.close();
+  });
+
+  it("fails a dead worker's requests as retryable errors and replaces it", async () => {
+    const errors: Error[] = [];
+    const n = new WorkerNotifier({
+      workers: 1,
+      allowCidrs: ["127.0.0.0/8"],
+      options: {},
+      onWorkerError: (e) => errors.push(e),
+    });
+    expect(
+      await n.send({ url: r.url(), headers: {}, body: new Uint8Array(), timeoutMs: 2000 }),
+    ).toMatchObject({
+      kind: "response",
+      status: 204,
+    });
+    // A request the receiver holds, then the worker thread dies under it.
+    r.behaviour = (_req, res) => void setTimeout(() => res.writeHead(204).end(), 3000);
+    const before = r.received.length;
+    const pending = n.send({ url: r.url(), headers: {}, body: new Uint8Array(), timeoutMs: 5000 });
+    await waitFor("request at the receiver", () => r.received.length > before);
+    const slots = (n as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+    await slots[0]!.worker.terminate();
+    const failed = await pending;
+    expect(failed).toMatchObject({ kind: "error", code: "EWORKER" });
+    expect(classify(failed)).toBe("retry");
+    expect(errors).toHaveLength(1);
+    r.behaviour = (_req, res) => void res.writeHead(204).end();
+    // Replaced about a second later; meanwhile requests fail fast rather than hang.
+    await waitFor(
+      "a new worker delivering",
+      async () => {
+        const res = await n.send({ url: r.url(), headers: {}, body: new Uint8Array(), timeoutMs: 2000 });
+        return res.kind === "response" && res.status === 204;
+      },
+      10_000,
+      200,
+    );
+    await n.close();
   });
 
   it("rejects a bad allow-list on the caller's thread, and fails requests once closed", async () => {
