@@ -302,11 +302,8 @@ async function hookstreamBacklog(round: number): Promise<number> {
   return perS;
 }
 
-async function naiveBacklog(round: number): Promise<number> {
-  const total = BACKLOG_EVENTS * MATCHING;
-  await publish("naive", 0, total, `naive${round}`);
-  await ask(receiver, { cmd: "reset" });
-  const t0 = performance.timeOrigin + performance.now();
+/** The naive pipeline, consuming until stopped: pull, POST, ack. */
+async function startNaive(): Promise<{ done: () => number; stop: () => void }> {
   const msgs = await naiveConsumer.consume({ max_messages: 512 });
   let inflight = 0;
   let done = 0;
@@ -332,9 +329,18 @@ async function naiveBacklog(round: number): Promise<number> {
         });
     }
   })();
+  return { done: () => done, stop: () => msgs.stop() };
+}
+
+async function naiveBacklog(round: number): Promise<number> {
+  const total = BACKLOG_EVENTS * MATCHING;
+  await publish("naive", 0, total, `naive${round}`);
+  await ask(receiver, { cmd: "reset" });
+  const t0 = performance.timeOrigin + performance.now();
+  const naive = await startNaive();
   const r = await waitForCount(receiver, total, 180_000);
-  while (done < total) await sleep(10);
-  msgs.stop();
+  while (naive.done() < total) await sleep(10);
+  naive.stop();
   const perS = r.count / ((r.last - t0) / 1000);
   console.log(
     `round ${round} naive pull/POST/ack: ${r.count} deliveries in ${((r.last - t0) / 1000).toFixed(2)} s: ${Math.round(perS)} deliveries/s`,
@@ -373,6 +379,21 @@ for (const rate of RATES) {
 }
 await runner.stop();
 await pipeline.close(2000);
+
+// The same offered delivery rates through the naive pipeline (one POST per event, so three times
+// the events): what this machine allows any pipeline, for comparison with the figures above.
+sampling = false;
+const naive = await startNaive();
+for (const rate of RATES) {
+  await ask(receiver, { cmd: "reset" });
+  const total = rate * PHASE_SECONDS * MATCHING;
+  const pub = await publish("naive", rate * MATCHING, total, `naiverate${rate}`);
+  const n = await waitForCount(receiver, total, 60_000);
+  console.log(
+    `naive at ${rate * MATCHING} deliveries/s offered (published ${Math.round(pub.sent / pub.seconds)}/s): p50 ${n.p50.toFixed(2)} ms, p99 ${n.p99.toFixed(2)} ms, delivered ${n.count}/${total}`,
+  );
+}
+naive.stop();
 // The bound to check: no subscription is patched more than 12 times in any 60 s window.
 const statusMinutes = (Date.now() - statusStarted) / 60_000;
 const busiestWindow = (times: number[]) =>
