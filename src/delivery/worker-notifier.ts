@@ -63,11 +63,14 @@ export class WorkerNotifier implements Notifier {
     }
     const id = this.nextId++;
     // Exactly the body's bytes: a view into a larger buffer would clone all of that buffer.
-    const b = req.body;
-    const body = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
-    const wire: WebhookRequest = { url: req.url, headers: req.headers, body, timeoutMs: req.timeoutMs };
+    const wire: WebhookRequest = {
+      url: req.url,
+      headers: req.headers,
+      body: compact(req.body),
+      timeoutMs: req.timeoutMs,
+    };
     if (req.tls) wire.tls = req.tls;
-    if (req.sign) wire.sign = req.sign;
+    if (req.sign) wire.sign = { ...req.sign, keys: req.sign.keys.map(compact) };
     return new Promise<SendResult>((resolve) => {
       slot.pending.set(id, resolve);
       slot.outbox.push([id, wire]);
@@ -157,6 +160,14 @@ export class WorkerNotifier implements Notifier {
     slot.pending.clear();
     slot.outbox = [];
   }
+}
+
+/**
+ * Bytes that own their whole ArrayBuffer as they are, others copied: structured cloning a view clones
+ * all of the buffer behind it (for a small Buffer, Node's whole 8 KiB pool slab).
+ */
+function compact(b: Uint8Array): Uint8Array {
+  return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b);
 }
 
 /** The compiled worker next to this file; from TypeScript sources (tests, tsx) through tsx's loader. */

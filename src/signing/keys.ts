@@ -17,9 +17,9 @@ export class SigningKeys {
 
   constructor(init: SigningKeysInit) {
     // Copies, so a caller reusing its buffers cannot change what we sign with.
-    this.current = Buffer.from(init.current);
+    this.current = ownCopy(init.current);
     const hasPrevious = "previous" in init && !init.previous.equals(init.current);
-    this.previous = hasPrevious ? Buffer.from(init.previous) : undefined;
+    this.previous = hasPrevious ? ownCopy(init.previous) : undefined;
     this.previousValidUntil = hasPrevious ? new Date(init.previousValidUntil.getTime()) : undefined;
     this.currentOnly = Object.freeze([this.current]);
     this.currentAndPrevious =
@@ -36,4 +36,12 @@ export class SigningKeys {
       ? this.currentAndPrevious
       : this.currentOnly;
   }
+}
+
+/**
+ * A copy in its own memory. `Buffer.from(buffer)` of a small buffer lands in Node's shared 8 KiB
+ * pool, and handing such a view to a worker thread would clone the whole pool slab each time.
+ */
+function ownCopy(b: Uint8Array): Buffer {
+  return Buffer.from(new Uint8Array(b).buffer);
 }

@@ -11,6 +11,23 @@ describe("SigningKeys", () => {
     expect(new SigningKeys({ current }).activeKeys(new Date())).toEqual([current]);
   });
 
+  it("holds each key in memory of its own, never a view into Node's shared buffer pool", () => {
+    // Buffer.from of a small buffer is a view into an 8 KiB pool slab, which a worker thread's
+    // structured clone would copy whole with every request.
+    const pooled = Buffer.from(current);
+    expect(pooled.buffer.byteLength).toBeGreaterThan(32);
+    const keys = new SigningKeys({
+      current: pooled,
+      previous: Buffer.from(previous),
+      previousValidUntil: until,
+    });
+    for (const k of keys.activeKeys(new Date(until.getTime() - 1))) {
+      expect(k.byteOffset).toBe(0);
+      expect(k.buffer.byteLength).toBe(32);
+    }
+    expect(keys.current.equals(current)).toBe(true);
+  });
+
   it("keeps the previous key, after the current one, until its expiry", () => {
     const keys = new SigningKeys({ current, previous, previousValidUntil: until });
     expect(keys.activeKeys(new Date(until.getTime() - 1))).toEqual([current, previous]);
