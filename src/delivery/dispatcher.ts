@@ -203,12 +203,11 @@ class ResponseSink implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    // A body cut off at the cap still had its answer: the status counts, not the dropped connection.
     if (this.cut) {
       this.respond();
       return;
     }
-    if (this.reported) return;
-    this.reported = true;
     const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
     const timeout =
       e.code === "UND_ERR_HEADERS_TIMEOUT" ||
@@ -218,14 +217,18 @@ class ResponseSink implements Dispatcher.DispatchHandler {
     const message = timeout
       ? `timed out after ${this.timeoutMs} ms (${e.code})`
       : (e.cause?.message ?? e.message ?? String(err));
-    this.report({ kind: "error", ...(code ? { code } : {}), message });
+    this.finish({ kind: "error", ...(code ? { code } : {}), message });
   }
 
   private respond(): void {
-    if (this.reported) return;
-    this.reported = true;
     const outcome: DeliveryOutcome = { kind: "response", status: this.status };
     if (this.retryAfter !== undefined) outcome.retryAfter = this.retryAfter;
+    this.finish(outcome);
+  }
+
+  private finish(outcome: DeliveryOutcome): void {
+    if (this.reported) return;
+    this.reported = true;
     this.report(outcome);
   }
 }
